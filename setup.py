@@ -1,0 +1,37 @@
+# Copyright 2026 The litetrack_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""ROS-free install of the core: ``pip install .`` (model, tracker, offline tools).
+
+On a ROS 2 system the package is built with colcon from CMakeLists.txt
+(ament_cmake); this file is not used there.
+"""
+
+from setuptools import find_packages, setup
+
+setup(
+    name='litetrack_ros',
+    version='0.1.0',
+    description='LiteTrack transformer single-object tracker (ROS 2 package, ROS-free core)',
+    license='Apache-2.0',
+    python_requires='>=3.10',
+    packages=find_packages(include=['litetrack_ros', 'litetrack_ros.*']),
+    # torch is not pinned to a build here; install the build for your machine
+    # first (CPU: `pip install torch==2.13.0`), so pip does not pick one for you.
+    install_requires=[
+        'numpy>=1.24',
+        'opencv-python-headless>=4.8',
+        'torch>=2.1',
+        'safetensors>=0.4',
+    ],
+    extras_require={
+        'eval': ['matplotlib>=3.7', 'tqdm>=4.60'],
+        'test': ['pytest>=7', 'ruff>=0.6'],
+    },
+    entry_points={
+        'console_scripts': [
+            'litetrack-convert = litetrack_ros.convert:main',
+            'litetrack-bench = litetrack_ros.bench:main',
+            'litetrack-eval = litetrack_ros.evaluation.cli:main',
+        ],
+    },
+)

@@ -1,0 +1,99 @@
+# Copyright 2026 The litetrack_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""The package's interfaces work over real ROS 2 between processes."""
+
+import json
+from pathlib import Path
+import uuid
+
+import pytest
+
+from ros_support import background_process, python_fixture, ros_node, spin_until
+
+pytestmark = pytest.mark.ros
+
+# RIHS01 type hashes of the bootstrap's vision_msgs build. A change here means
+# the .msg definitions drifted from upstream vision_msgs 4.1.1 and the node
+# would no longer talk to a robot's real vision_msgs.
+EXPECTED_VISION_MSGS_HASHES = {
+    'Detection2DArray': 'RIHS01_214274120007f4a683866481336b70310268cfa107aebe9d594a6acf75bda968',
+}
+
+
+def unique_name(prefix: str) -> str:
+    """Return a topic/service name no other test uses."""
+    return f'/{prefix}_{uuid.uuid4().hex[:8]}'
+
+
+def test_generated_and_handwritten_modules_import_together():
+    import litetrack_ros
+    import litetrack_ros.model
+    from litetrack_ros.srv import SetTarget
+
+    installed = Path(litetrack_ros.__file__).parent
+    assert (installed / 'srv').is_dir(), 'generated srv/ must sit next to the hand-written code'
+    assert litetrack_ros.__version__
+    request = SetTarget.Request()
+    assert hasattr(request, 'bbox') and hasattr(request, 'stamp')
+    response_fields = SetTarget.Response.get_fields_and_field_types()
+    assert {'success', 'message', 'track_id'} <= set(response_fields)
+
+
+def test_set_target_served_by_another_process():
+    from litetrack_ros.srv import SetTarget
+
+    service = unique_name('set_target')
+    with background_process(python_fixture('set_target_server.py', service)) as server, \
+            ros_node('set_target_client') as node:
+        client = node.create_client(SetTarget, service)
+        assert spin_until(node, client.service_is_ready, timeout_s=20), server.stdout.read(2000)
+
+        request = SetTarget.Request()
+        request.bbox.center.position.x = 100.0
+        request.bbox.center.position.y = 50.0
+        request.bbox.size_x = 30.0
+        request.bbox.size_y = 20.0
+        request.stamp.sec = 12
+        future = client.call_async(request)
+        assert spin_until(node, future.done, timeout_s=10)
+        response = future.result()
+        assert response.success is True
+        assert response.track_id == 7
+        assert response.message == 'center=(100,50) size=(30,20) stamp=12'
+
+        request.bbox.size_x = 0.0
+        future = client.call_async(request)
+        assert spin_until(node, future.done, timeout_s=10)
+        assert future.result().success is False
+
+
+def test_detection_array_travels_between_processes():
+    from vision_msgs.msg import Detection2DArray
+
+    topic = unique_name('detections')
+    received: list[Detection2DArray] = []
+    with background_process(python_fixture('detections_publisher.py', topic)), \
+            ros_node('detections_listener') as node:
+        node.create_subscription(Detection2DArray, topic, received.append, 10)
+        assert spin_until(node, lambda: len(received) >= 3, timeout_s=20)
+
+    message = received[-1]
+    assert message.header.frame_id == 'camera_optical'
+    assert message.header.stamp.sec >= 1000 and message.header.stamp.nanosec == 500
+    (detection,) = message.detections
+    assert detection.id == '42'
+    assert (detection.bbox.center.position.x, detection.bbox.center.position.y) == (320.5, 240.25)
+    assert (detection.bbox.size_x, detection.bbox.size_y) == (64.0, 48.0)
+    assert detection.results[0].hypothesis.class_id == 'target'
+    assert detection.results[0].hypothesis.score == pytest.approx(0.875)
+
+
+def test_vision_msgs_type_hash_matches_upstream_definition():
+    from ament_index_python.packages import get_package_share_directory
+
+    share = Path(get_package_share_directory('vision_msgs'))
+    for name, expected in EXPECTED_VISION_MSGS_HASHES.items():
+        description = json.loads((share / 'msg' / f'{name}.json').read_text())
+        hashes = {entry['type_name']: entry['hash_string']
+                  for entry in description['type_hashes']}
+        assert hashes[f'vision_msgs/msg/{name}'] == expected
