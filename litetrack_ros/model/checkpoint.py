@@ -1,0 +1,417 @@
+# Copyright 2026 The litetrack_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Load and save LiteTrack weights without executing anything stored in a checkpoint.
+
+Official checkpoints are ``torch.save`` pickles of a dict whose ``'net'`` entry is the
+state dict and whose other entries hold pickled trainer objects (settings, statistics)
+of classes that do not exist here.  They are read with a restricted unpickler: it
+rebuilds tensors and plain containers, and replaces every other pickled global with an
+inert placeholder class, so that nothing named in the file (``os.system``, ``eval``,
+...) is ever imported or called.  ``.safetensors`` files hold tensors only and are the
+preferred format; :func:`save_safetensors` records the :class:`ModelConfig` in their
+metadata.
+"""
+
+from __future__ import annotations
+
+import _codecs
+import _compat_pickle
+import builtins
+import collections
+import json
+import math
+import os
+from pathlib import Path
+import pickle
+import re
+import struct
+import types
+from typing import Any, NamedTuple
+import zipfile
+
+import safetensors
+import safetensors.torch
+import torch
+from torch import Tensor, nn
+
+from litetrack_ros.model.config import ModelConfig, official_num_interaction
+from litetrack_ros.model.litetrack import LiteTrack
+
+# Key of the safetensors metadata entry holding the ModelConfig as JSON.
+CONFIG_METADATA_KEY = 'litetrack_config'
+# Keys under which training scripts commonly store the state dict, in order of preference.
+STATE_DICT_KEYS = ('net', 'model', 'state_dict')
+# How many key names an error message lists before summarising the rest.
+MAX_LISTED_KEYS = 10
+
+PathLike = str | os.PathLike
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint file is unreadable, malformed, or does not match the model."""
+
+
+class Checkpoint(NamedTuple):
+    """Weights read from a file, with the config they need."""
+
+    state_dict: dict[str, Tensor]
+    config: ModelConfig
+
+
+# --------------------------------------------------------------------------- unpickling
+
+
+class UnresolvedGlobal:
+    """Inert stand-in for a pickled global that the loader refuses to import.
+
+    The unpickler creates one subclass per global name.  Instances ignore every argument
+    and every piece of state they receive, so an object graph referring to unknown
+    classes still loads, and nothing the pickle names can run.
+    """
+
+    pickled_name = ''
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def __setstate__(self, state: Any) -> None:
+        pass
+
+    # Pickled dict and list subclasses are filled through these.
+    def __setitem__(self, key: Any, value: Any) -> None:
+        pass
+
+    def append(self, item: Any) -> None:
+        """Ignore an item (pickle's APPEND on a list subclass)."""
+
+    def extend(self, items: Any) -> None:
+        """Ignore items (pickle's APPENDS on a list subclass)."""
+
+    def __repr__(self) -> str:
+        return f'<unresolved {self.pickled_name}>'
+
+
+def _placeholder(module: str, name: str) -> type:
+    qualified = f'{module}.{name}'
+    # Only strings are recorded: the placeholder holds nothing that can be called.
+    return type(name if name.isidentifier() else 'Unresolved', (UnresolvedGlobal,),
+                {'pickled_name': qualified, '__module__': __name__, '__slots__': ()})
+
+
+def _allowed_globals() -> dict[tuple[str, str], Any]:
+    allowed: dict[tuple[str, str], Any] = {
+        ('collections', 'OrderedDict'): collections.OrderedDict,
+        ('collections', 'defaultdict'): collections.defaultdict,
+        ('collections', 'Counter'): collections.Counter,
+        # Protocol-2 pickles store bytes as _codecs.encode(str, 'latin1').
+        ('_codecs', 'encode'): _codecs.encode,
+        ('torch', 'Size'): torch.Size,
+        ('torch', 'device'): torch.device,
+        ('torch', 'Tensor'): torch.Tensor,
+        ('torch.nn.parameter', 'Parameter'): nn.Parameter,
+        ('torch._tensor', '_rebuild_from_type_v2'): torch._tensor._rebuild_from_type_v2,
+    }
+    for name in ('set', 'frozenset', 'dict', 'list', 'tuple', 'int', 'float', 'complex',
+                 'bool', 'str', 'bytes', 'bytearray', 'slice', 'range'):
+        allowed['builtins', name] = getattr(builtins, name)
+    for name in ('_rebuild_tensor', '_rebuild_tensor_v2', '_rebuild_tensor_v3',
+                 '_rebuild_parameter', '_rebuild_parameter_with_state'):
+        function = getattr(torch._utils, name, None)
+        if function is not None:
+            allowed['torch._utils', name] = function
+    for name in dir(torch):
+        value = getattr(torch, name)
+        if isinstance(value, torch.dtype):
+            allowed['torch', name] = value
+    return allowed
+
+
+_ALLOWED_GLOBALS = _allowed_globals()
+
+
+class RestrictedUnpickler(pickle.Unpickler):
+    """Unpickler that resolves only an allow-list of globals; the rest become placeholders."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        """Return the allowed global ``module.name``, or an inert placeholder class."""
+        # Protocol 0-2 pickles (torch.save uses 2) name Python 2 modules ('__builtin__');
+        # the default find_class maps them, so an override has to do it too.
+        if (module, name) in _compat_pickle.NAME_MAPPING:
+            module, name = _compat_pickle.NAME_MAPPING[module, name]
+        else:
+            module = _compat_pickle.IMPORT_MAPPING.get(module, module)
+        # Never import or look up anything named by the file outside the allow-list.
+        found = _ALLOWED_GLOBALS.get((module, name))
+        if found is not None:
+            return found
+        return _placeholder(module, name)
+
+
+def _restricted_load(file: Any, **kwargs: Any) -> Any:
+    return RestrictedUnpickler(file, **kwargs).load()
+
+
+# torch.load takes a module-like object with Unpickler and load; it subclasses our
+# Unpickler to map storages and then defers to our find_class for everything else.
+restricted_pickle = types.ModuleType('litetrack_restricted_pickle')
+restricted_pickle.Unpickler = RestrictedUnpickler
+restricted_pickle.load = _restricted_load
+restricted_pickle.UnpicklingError = pickle.UnpicklingError
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _truncated(names: list[str]) -> str:
+    listed = ', '.join(names[:MAX_LISTED_KEYS])
+    if len(names) > MAX_LISTED_KEYS:
+        listed += f', ... ({len(names) - MAX_LISTED_KEYS} more)'
+    return listed
+
+
+def _is_safetensors(path: Path) -> bool:
+    # Layout: u64 little-endian header length, then a JSON header starting with '{'.
+    with open(path, 'rb') as file:
+        head = file.read(9)
+    if len(head) < 9:
+        return False
+    (header_length,) = struct.unpack('<Q', head[:8])
+    return head[8:9] == b'{' and 8 + header_length <= path.stat().st_size
+
+
+def _read_safetensors(path: Path) -> tuple[dict[str, Tensor], ModelConfig | None]:
+    try:
+        with safetensors.safe_open(str(path), framework='pt') as file:
+            metadata = file.metadata() or {}
+            state_dict = {key: file.get_tensor(key) for key in file.keys()}
+    except Exception as error:  # safetensors raises several unrelated types
+        raise CheckpointError(f'{path}: not a readable safetensors file ({error})') from error
+    config = None
+    if CONFIG_METADATA_KEY in metadata:
+        try:
+            config = ModelConfig.from_dict(json.loads(metadata[CONFIG_METADATA_KEY]))
+        except (ValueError, TypeError) as error:
+            raise CheckpointError(
+                f'{path}: bad {CONFIG_METADATA_KEY} metadata: {error}') from error
+    return state_dict, config
+
+
+def load_pickled(path: PathLike) -> Any:
+    """Unpickle a ``torch.save`` file (zip or legacy format) without running its code.
+
+    Tensors and plain containers are rebuilt on CPU; other objects become inert
+    :class:`UnresolvedGlobal` instances.  Raises :class:`CheckpointError`.
+    """
+    path = Path(path)
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+        # torch.load hands TorchScript archives to torch.jit.load, which runs their code.
+        if any(name.endswith('/constants.pkl') or name == 'constants.pkl' for name in names):
+            raise CheckpointError(f'{path}: TorchScript archives are not supported')
+    try:
+        return torch.load(path, map_location='cpu', pickle_module=restricted_pickle,
+                          weights_only=False)
+    except Exception as error:  # torch, zip and pickle errors of many types
+        raise CheckpointError(f'{path}: not a readable PyTorch checkpoint '
+                              f'({type(error).__name__}: {error})') from error
+
+
+def _is_tensor_dict(value: Any) -> bool:
+    return isinstance(value, dict) and bool(value) and all(
+        isinstance(key, str) and isinstance(item, Tensor) for key, item in value.items())
+
+
+def _extract_state_dict(obj: Any, path: Path) -> dict[str, Tensor]:
+    if isinstance(obj, dict):
+        for key in STATE_DICT_KEYS:
+            if _is_tensor_dict(obj.get(key)):
+                return dict(obj[key])
+        if _is_tensor_dict(obj):
+            return dict(obj)
+        if any(isinstance(value, Tensor) for value in obj.values()):
+            bad = sorted(str(key) for key, value in obj.items() if not isinstance(value, Tensor))
+            raise CheckpointError(f'{path}: state dict has non-tensor entries: {_truncated(bad)}')
+    raise CheckpointError(
+        f'{path}: no state dict found (expected a dict of tensors at the top level or under '
+        f'one of {list(STATE_DICT_KEYS)}; got {type(obj).__name__})')
+
+
+def _strip_prefix(state_dict: dict[str, Tensor], prefix: str = 'module.') -> dict[str, Tensor]:
+    # DataParallel/DistributedDataParallel checkpoints prefix every key.
+    if state_dict and all(key.startswith(prefix) for key in state_dict):
+        return {key[len(prefix):]: value for key, value in state_dict.items()}
+    return state_dict
+
+
+def _read(path: PathLike) -> tuple[dict[str, Tensor], ModelConfig | None]:
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f'{path}: no such file')
+    if _is_safetensors(path):
+        state_dict, config = _read_safetensors(path)
+    else:
+        state_dict, config = _extract_state_dict(load_pickled(path), path), None
+    return _strip_prefix(state_dict), config
+
+
+def load_state_dict(path: PathLike) -> dict[str, Tensor]:
+    """Read the state dict of a ``.pth``/``.pth.tar``/``.pt``/``.safetensors`` file (on CPU).
+
+    The file type is detected from its content.  Raises :class:`CheckpointError`.
+    """
+    return _read(path)[0]
+
+
+def _require(state_dict: dict[str, Tensor], key: str, ndim: int) -> torch.Size:
+    if key not in state_dict:
+        raise CheckpointError(f'not a LiteTrack state dict: missing key {key!r}')
+    shape = state_dict[key].shape
+    if len(shape) != ndim:
+        raise CheckpointError(f'{key!r} has shape {tuple(shape)}, expected {ndim} dimensions')
+    return shape
+
+
+def _grid_side(length: int, key: str) -> int:
+    side = math.isqrt(length)
+    if side * side != length:
+        raise CheckpointError(f'{key!r} has {length} positions, which is not a square grid')
+    return side
+
+
+def infer_config(state_dict: dict[str, Tensor],
+                 num_interaction: int | None = None) -> ModelConfig:
+    """Infer the :class:`ModelConfig` from the key names and tensor shapes.
+
+    The number of interaction layers is not visible in the weights: unless given, it is
+    the official one for the depth (4 -> 2, otherwise 3).  The number of heads is not
+    visible either: 12 for width 768, otherwise ``embed_dim // 64`` (the ViT convention).
+    """
+    embed_dim, _, patch_size, _ = _require(state_dict, 'backbone.patch_embed.proj.weight', 4)
+    block_ids = {int(match.group(1)) for key in state_dict
+                 if (match := re.match(r'backbone\.blocks\.(\d+)\.', key))}
+    depth = len(block_ids)
+    if depth == 0 or block_ids != set(range(depth)):
+        raise CheckpointError(f'backbone blocks must be numbered 0..n-1, got {sorted(block_ids)}')
+    hidden = _require(state_dict, 'backbone.blocks.0.mlp.fc1.weight', 2)[0]
+    head_channels = _require(state_dict, 'box_head.conv1_ctr.0.weight', 4)[0]
+    template_grid = _grid_side(_require(state_dict, 'backbone.pos_embed_z', 3)[1],
+                               'backbone.pos_embed_z')
+    search_grid = _grid_side(_require(state_dict, 'backbone.pos_embed_x', 3)[1],
+                             'backbone.pos_embed_x')
+    pretrain_grid = _grid_side(_require(state_dict, 'backbone.pos_embed', 3)[1] - 1,
+                               'backbone.pos_embed (without the class position)')
+    try:
+        return ModelConfig(
+            depth=depth,
+            num_interaction=num_interaction or official_num_interaction(depth),
+            embed_dim=embed_dim,
+            num_heads=12 if embed_dim == 768 else max(1, embed_dim // 64),
+            mlp_ratio=hidden / embed_dim,
+            patch_size=patch_size,
+            template_size=template_grid * patch_size,
+            search_size=search_grid * patch_size,
+            head_channels=head_channels,
+            pretrain_grid=pretrain_grid,
+        )
+    except ValueError as error:
+        raise CheckpointError(f'inconsistent state dict: {error}') from error
+
+
+def load_checkpoint(path: PathLike) -> Checkpoint:
+    """Read a checkpoint and the config it needs (from safetensors metadata, else inferred)."""
+    state_dict, config = _read(path)
+    if config is None:
+        try:
+            config = infer_config(state_dict)
+        except CheckpointError as error:
+            raise CheckpointError(f'{path}: {error}') from error
+    return Checkpoint(state_dict, config)
+
+
+def check_state_dict(model: nn.Module, state_dict: dict[str, Tensor]) -> None:
+    """Raise :class:`CheckpointError` naming missing/unexpected keys and shape mismatches."""
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state_dict))
+    unexpected = sorted(set(state_dict) - set(expected))
+    mismatched = sorted(
+        f'{key} {tuple(state_dict[key].shape)} vs {tuple(expected[key].shape)} expected'
+        for key in set(expected) & set(state_dict)
+        if state_dict[key].shape != expected[key].shape)
+    problems = []
+    if missing:
+        problems.append(f'{len(missing)} missing keys: {_truncated(missing)}')
+    if unexpected:
+        problems.append(f'{len(unexpected)} unexpected keys: {_truncated(unexpected)}')
+    if mismatched:
+        problems.append(f'{len(mismatched)} shape mismatches: {_truncated(mismatched)}')
+    if problems:
+        raise CheckpointError('state dict does not match the model: ' + '; '.join(problems))
+
+
+def build_model(checkpoint: Checkpoint) -> LiteTrack:
+    """Build a LiteTrack from a checkpoint with a strict load (float32 or as stored, CPU)."""
+    # Built on the meta device: random initialisation would be wasted work.
+    with torch.device('meta'):
+        model = LiteTrack(checkpoint.config)
+    check_state_dict(model, checkpoint.state_dict)
+    model.load_state_dict(checkpoint.state_dict, strict=True, assign=True)
+    return model
+
+
+def load_model(path: PathLike, device: torch.device | str = 'cpu',
+               dtype: torch.dtype = torch.float32, search_size: int | None = None) -> LiteTrack:
+    """Load a LiteTrack in eval mode from any accepted checkpoint (strict).
+
+    ``search_size`` other than the stored one resizes ``pos_embed_x`` bicubically.
+    Raises :class:`CheckpointError` for unreadable or mismatching files.
+    """
+    checkpoint = load_checkpoint(path)
+    try:
+        model = build_model(checkpoint)
+    except CheckpointError as error:
+        raise CheckpointError(f'{path}: {error}') from error
+    model = model.float()
+    if search_size is not None and search_size != model.config.search_size:
+        model.set_search_size(search_size)
+    return model.to(device=device, dtype=dtype).eval()
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def save_safetensors(model_or_state_dict: nn.Module | dict[str, Tensor], path: PathLike,
+                     config: ModelConfig | None = None) -> None:
+    """Write weights to ``path`` as safetensors, with ``config`` as JSON in the metadata.
+
+    ``config`` defaults to the model's own config, or to :func:`infer_config` for a bare
+    state dict.
+    """
+    if isinstance(model_or_state_dict, nn.Module):
+        state_dict = model_or_state_dict.state_dict()
+        config = config or getattr(model_or_state_dict, 'config', None)
+    else:
+        state_dict = model_or_state_dict
+    if config is None:
+        config = infer_config(state_dict)
+    tensors = {key: value.detach().to('cpu').contiguous() for key, value in state_dict.items()}
+    metadata = {'format': 'pt', CONFIG_METADATA_KEY: json.dumps(config.to_dict())}
+    # Write to memory first so that a failure does not leave half a file behind.
+    data = safetensors.torch.save(tensors, metadata=metadata)
+    with open(path, 'wb') as file:
+        file.write(data)
+
+
+__all__ = [
+    'Checkpoint',
+    'CheckpointError',
+    'build_model',
+    'check_state_dict',
+    'infer_config',
+    'load_checkpoint',
+    'load_model',
+    'load_pickled',
+    'load_state_dict',
+    'save_safetensors',
+    'RestrictedUnpickler',
+]

@@ -1,0 +1,201 @@
+# Copyright 2026 The litetrack_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""The LiteTrack network (Wei et al., ICRA 2024) with a cached template path.
+
+LiteTrack runs the template through all ``depth`` layers once per target, then runs
+every search crop through ``depth - k`` search-only layers followed by ``k``
+interaction layers in which the search tokens also attend to the final template
+tokens.  The template tokens are never updated by the search pass, so each
+interaction layer's template keys/values are constants for a target: they are
+computed once in :meth:`LiteTrack.encode_template` and reused every frame.
+
+Module and parameter names follow the official implementation so that its
+checkpoints load with ``strict=True``.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+from torch import Tensor, nn
+import torch.nn.functional as F
+
+from litetrack_ros.model.config import ModelConfig
+from litetrack_ros.model.head import CenterHead, HeadOutput
+from litetrack_ros.model.vit import Block, Mlp, PatchEmbed
+
+# Initial value of the layer-scale parameters (CAE's init_values); only matters for training.
+LAYER_SCALE_INIT = 0.1
+
+
+class TemplateState(NamedTuple):
+    """Everything the search pass needs from the template of one target (batch B).
+
+    z:  (B, Nz, C) template tokens after the template pass (target token removed).
+    kv: per interaction layer, the (k, v) that z contributes, each (B, heads, Nz, head_dim).
+    """
+
+    z: Tensor
+    kv: tuple[tuple[Tensor, Tensor], ...]
+
+
+def enable_flush_denormal() -> bool:
+    """Flush denormal floats to zero on CPU; returns whether the CPU supports it.
+
+    Denormals (common with random or tiny weights) can make CPU matmuls several times
+    slower; flushing them changes results by less than float32 resolution of normal values.
+    The setting is process-wide.
+    """
+    return torch.set_flush_denormal(True)
+
+
+def resize_pos_embed(pos_embed: Tensor, grid: int) -> Tensor:
+    """Resize a (1, g*g, C) position embedding to (1, grid*grid, C) bicubically."""
+    _, length, dim = pos_embed.shape
+    old_grid = int(round(length ** 0.5))
+    if old_grid * old_grid != length:
+        raise ValueError(f'position embedding of length {length} is not a square grid')
+    if old_grid == grid:
+        return pos_embed
+    image = pos_embed.float().reshape(1, old_grid, old_grid, dim).permute(0, 3, 1, 2)
+    image = F.interpolate(image, size=(grid, grid), mode='bicubic', align_corners=False)
+    return image.flatten(2).transpose(1, 2).to(pos_embed.dtype)
+
+
+class Backbone(nn.Module):
+    """Patch embedding, position embeddings and transformer blocks (no final norm)."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        dim = config.embed_dim
+        self.patch_embed = PatchEmbed(config.patch_size, 3, dim)
+        # cls_token and pos_embed come from pre-training and are unused by the tracker.
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
+        self.pos_embed = nn.Parameter(torch.zeros(1, config.pretrain_grid ** 2 + 1, dim))
+        self.pos_embed_z = nn.Parameter(torch.zeros(1, config.template_feat_size ** 2, dim))
+        self.pos_embed_x = nn.Parameter(torch.zeros(1, config.search_feat_size ** 2, dim))
+        self.blocks = nn.ModuleList(
+            Block(dim, config.num_heads, config.mlp_hidden_dim, config.norm_eps, LAYER_SCALE_INIT)
+            for _ in range(config.depth))
+
+    def embed_template(self, template: Tensor) -> Tensor:
+        """Map a (B, 3, Ht, Wt) template crop to (B, Nz, C) position-encoded tokens."""
+        return self.patch_embed(template) + self.pos_embed_z
+
+    def embed_search(self, search: Tensor) -> Tensor:
+        """Map a (B, 3, Hs, Ws) search crop to (B, Nx, C) position-encoded tokens."""
+        return self.patch_embed(search) + self.pos_embed_x
+
+
+class LiteTrack(nn.Module):
+    """LiteTrack: asymmetric ViT backbone with a target token and an OSTrack center head."""
+
+    def __init__(self, config: ModelConfig | None = None) -> None:
+        super().__init__()
+        self.config = config if config is not None else ModelConfig()
+        self.backbone = Backbone(self.config)
+        # Embeds the template box (xyxy in [0, 1] of the template crop) into one token.
+        self.target_token_embed = Mlp(4, 4, self.config.embed_dim)
+        self.box_head = CenterHead(self.config.embed_dim, self.config.head_channels)
+        self.reset_parameters()
+
+    @torch.no_grad()
+    def reset_parameters(self) -> None:
+        """Initialise like the original training code (trunc-normal ViT, Xavier head)."""
+        for module in self.modules():
+            if isinstance(module, nn.Linear):
+                nn.init.trunc_normal_(module.weight, std=0.02)
+                if module.bias is not None:
+                    nn.init.zeros_(module.bias)
+        for param in (self.backbone.cls_token, self.backbone.pos_embed,
+                      self.backbone.pos_embed_z, self.backbone.pos_embed_x):
+            nn.init.trunc_normal_(param, std=0.02)
+        for param in self.box_head.parameters():
+            if param.dim() > 1:
+                nn.init.xavier_uniform_(param)
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """Floating-point type of the weights."""
+        return self.backbone.patch_embed.proj.weight.dtype
+
+    @property
+    def device(self) -> torch.device:
+        """Device of the weights."""
+        return self.backbone.patch_embed.proj.weight.device
+
+    @torch.no_grad()
+    def set_search_size(self, search_size: int) -> None:
+        """Change the search-crop size, resizing ``pos_embed_x`` bicubically.
+
+        The output maps become (search_size // patch_size) cells wide.
+        """
+        config = self.config.replace(search_size=search_size)
+        old = self.backbone.pos_embed_x
+        resized = resize_pos_embed(old.detach(), config.search_feat_size)
+        self.backbone.pos_embed_x = nn.Parameter(resized, requires_grad=old.requires_grad)
+        self.config = config
+
+    def _template_tokens(self, template: Tensor, box_xyxy: Tensor, explicit: bool) -> Tensor:
+        z = self.backbone.embed_template(template.to(self.dtype))
+        box = box_xyxy.to(device=z.device, dtype=z.dtype).reshape(z.shape[0], 4)
+        # The target token carries no position embedding and is dropped after the pass.
+        tokens = torch.cat((self.target_token_embed(box).unsqueeze(1), z), dim=1)
+        for block in self.backbone.blocks:
+            tokens = block(tokens, explicit)
+        return tokens[:, 1:]
+
+    def _head(self, x: Tensor) -> HeadOutput:
+        # Search tokens are in row-major patch order: (B, F*F, C) -> (B, C, F, F).
+        size = self.config.search_feat_size
+        return self.box_head(x.transpose(1, 2).reshape(x.shape[0], -1, size, size))
+
+    def encode_template(self, template: Tensor, box_xyxy: Tensor) -> TemplateState:
+        """Run the template pass once per target.
+
+        Args:
+            template: (B, 3, T, T) normalised template crop (T = config.template_size); it is
+                cast to the model's dtype.
+            box_xyxy: (B, 4) target box (x1, y1, x2, y2) as fractions of the template crop.
+
+        """
+        z = self._template_tokens(template, box_xyxy, explicit=False)
+        num_plain = self.config.num_plain_layers
+        kv = tuple(block.template_kv(z) for block in self.backbone.blocks[num_plain:])
+        return TemplateState(z=z, kv=kv)
+
+    def track_search(self, state: TemplateState, search: Tensor) -> HeadOutput:
+        """Run the search pass for one frame.
+
+        Args:
+            state: output of :meth:`encode_template` (batch B, or 1 to share it).
+            search: (B, 3, S, S) normalised search crop (S = config.search_size).
+
+        """
+        x = self.backbone.embed_search(search.to(self.dtype))
+        num_plain = self.config.num_plain_layers
+        for block in self.backbone.blocks[:num_plain]:
+            x = block(x)
+        for block, (k, v) in zip(self.backbone.blocks[num_plain:], state.kv, strict=True):
+            x = block.forward_interaction(x, k, v)
+        return self._head(x)
+
+    def forward(self, state: TemplateState, search: Tensor) -> HeadOutput:
+        """Alias of :meth:`track_search`."""
+        return self.track_search(state, search)
+
+    def forward_baseline(self, template: Tensor, box_xyxy: Tensor, search: Tensor) -> HeadOutput:
+        """Uncached reference: template and search pass as in the original code.
+
+        Every interaction layer projects q/k/v of all of [z; x] and uses explicit float32
+        attention; only the search tokens are updated.
+        """
+        z = self._template_tokens(template, box_xyxy, explicit=True)
+        x = self.backbone.embed_search(search.to(self.dtype))
+        num_plain = self.config.num_plain_layers
+        for block in self.backbone.blocks[:num_plain]:
+            x = block(x, explicit=True)
+        for block in self.backbone.blocks[num_plain:]:
+            x = block.forward_interaction_reference(z, x)
+        return self._head(x)

@@ -1,0 +1,497 @@
+# Copyright 2026 The litetrack_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""The ``litetrack`` node: camera images in, the target's box out.
+
+A managed (lifecycle) node. configure loads the network, activate subscribes
+to the camera, deactivate stops work, cleanup frees the network (and GPU
+memory). With ``autostart`` (default) it configures and activates itself, so
+it also runs without a lifecycle manager.
+
+Threads: the image callback only stores the newest frame (plus a short ring
+buffer for ``set_target`` requests that name an older stamp) and wakes the
+tracking callback, which runs in its own callback group on the newest frame
+only. A slow network therefore drops stale frames (counted in diagnostics)
+instead of queueing them, and services are answered while it runs.
+
+This is the only module of the package that imports rclpy.
+"""
+
+from collections import deque
+from dataclasses import dataclass
+import math
+from pathlib import Path
+import threading
+import time
+from typing import Any
+
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
+                                SetParametersResult)
+import rclpy
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
+from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+from rclpy.qos import qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import CompressedImage, Image
+from std_srvs.srv import Trigger
+from vision_msgs.msg import Detection2D, Detection2DArray, ObjectHypothesisWithPose
+
+from litetrack_ros.image_codec import decode_compressed, decode_image, encode_rgb8
+from litetrack_ros.overlay import draw_track
+from litetrack_ros.runtime import build_tracker, resolve_weights, TrackerInfo, WeightsError
+from litetrack_ros.srv import SetTarget
+from litetrack_ros.stats import LatencyWindow, RateMeter
+from litetrack_ros.tracker import TrackResult
+
+
+@dataclass(frozen=True)
+class ParameterSpec:
+    """One node parameter: default, description and limits."""
+
+    name: str
+    default: Any
+    description: str
+    read_only: bool = True
+    low: float | None = None
+    high: float | None = None
+
+
+# Changing the network, the device or the input wiring at run time would need a
+# new configure, so those are read-only; thresholds and labels may change live.
+PARAMETERS = (
+    ParameterSpec('weights', '', 'Checkpoint file or folder (.safetensors, .pth.tar); empty: '
+                  'first checkpoint in the package weights/ folder.'),
+    ParameterSpec('variant', 'auto', 'auto (from the checkpoint), B4, B6, B8 or B9; a '
+                  'checkpoint of another variant fails configure.'),
+    ParameterSpec('device', 'auto', 'auto (CUDA when available, else CPU), cpu, cuda, cuda:N.'),
+    ParameterSpec('precision', 'auto', 'auto (fp16 on CUDA, fp32 on CPU), fp32, fp16, bf16.'),
+    ParameterSpec('search_size', 0, 'Search crop side in px (multiple of 16); 0 = the '
+                  "checkpoint's (256). Smaller is faster and less accurate.", low=0, high=512),
+    ParameterSpec('allow_untrained', False, 'Run a random network when no checkpoint is '
+                  'found (output labelled UNTRAINED; for demos and tests only).'),
+    ParameterSpec('image_qos', 'sensor_data', 'Image subscription QoS: sensor_data '
+                  '(best effort, accepts reliable publishers too) or reliable.'),
+    ParameterSpec('input_transport', 'raw', 'raw (sensor_msgs/Image on image) or compressed '
+                  '(sensor_msgs/CompressedImage on <image>/compressed).'),
+    ParameterSpec('lost_threshold', 0.25, 'Confidence below which a frame counts as a miss.',
+                  read_only=False, low=0.0, high=1.0),
+    ParameterSpec('lost_frames', 5, 'Consecutive misses after which the target is lost.',
+                  read_only=False, low=1, high=1000),
+    ParameterSpec('label', 'target', 'class_id of the published hypothesis.', read_only=False),
+    ParameterSpec('publish_debug_image', True, 'Publish ~/debug_image (drawn only while '
+                  'someone subscribes).', read_only=False),
+    ParameterSpec('frame_buffer_size', 30, 'Frames kept for set_target requests naming an '
+                  'older stamp.', low=1, high=600),
+    ParameterSpec('diagnostics_period', 1.0, 'Seconds between /diagnostics messages.',
+                  low=0.1, high=60.0),
+    ParameterSpec('autostart', True, 'Configure and activate at start, without a lifecycle '
+                  'manager.'),
+)
+
+
+def describe(spec: ParameterSpec) -> ParameterDescriptor:
+    """Build the ROS descriptor (description, range, read-only) of a parameter."""
+    descriptor = ParameterDescriptor(description=spec.description, read_only=spec.read_only)
+    if spec.low is not None and isinstance(spec.default, bool) is False:
+        if isinstance(spec.default, int):
+            descriptor.integer_range = [IntegerRange(from_value=int(spec.low),
+                                                     to_value=int(spec.high), step=1)]
+        elif isinstance(spec.default, float):
+            descriptor.floating_point_range = [FloatingPointRange(
+                from_value=float(spec.low), to_value=float(spec.high), step=0.0)]
+    return descriptor
+
+
+def package_weights_folder() -> Path | None:
+    """The installed package's weights/ folder, if the package is installed."""
+    try:
+        from ament_index_python.packages import get_package_share_directory
+        return Path(get_package_share_directory('litetrack_ros')) / 'weights'
+    except (ImportError, LookupError, ValueError):
+        return None
+
+
+def stamp_to_ns(stamp: Any) -> int:
+    """builtin_interfaces/Time as integer nanoseconds."""
+    return int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)
+
+
+class LiteTrackNode(LifecycleNode):
+    """Track one target in a camera stream (see the module docstring)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__('litetrack', **kwargs)
+        for spec in PARAMETERS:
+            self.declare_parameter(spec.name, spec.default, describe(spec))
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+
+        self._tracking_group = MutuallyExclusiveCallbackGroup()
+        self._input_group = ReentrantCallbackGroup()
+        self._service_group = ReentrantCallbackGroup()
+        # Guards the tracker and the target id: tracking and set_target/reset
+        # run in different threads.
+        self._tracker_lock = threading.Lock()
+        self._frames_lock = threading.Lock()
+
+        self._tracker = None
+        self._info: TrackerInfo | None = None
+        self._track_id = 0
+        self._last_result: TrackResult | None = None
+        self._frames: deque = deque(maxlen=self._param('frame_buffer_size'))
+        self._newest: Any = None  # message not yet tracked
+        self._subscription = None
+        # Made by configure, destroyed by cleanup.
+        self._detections_pub = self._debug_pub = self._diagnostics_pub = None
+        self._set_target_srv = self._reset_srv = None
+        self._diagnostics_timer = self._wake_tracking = None
+        self._reset_counters()
+
+        if self._param('autostart'):
+            if self.trigger_configure() == TransitionCallbackReturn.SUCCESS:
+                self.trigger_activate()
+
+    # ---------------------------------------------------------------- lifecycle
+
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Load the network and create publishers and services."""
+        try:
+            self._load_tracker()
+        except (WeightsError, ValueError, RuntimeError) as error:
+            self.get_logger().error(f'configure failed: {error}')
+            return TransitionCallbackReturn.FAILURE
+        self._detections_pub = self.create_lifecycle_publisher(
+            Detection2DArray, '~/detections', 10)
+        self._debug_pub = self.create_lifecycle_publisher(Image, '~/debug_image', 2)
+        self._diagnostics_pub = self.create_lifecycle_publisher(
+            DiagnosticArray, '/diagnostics', 10)
+        self._set_target_srv = self.create_service(
+            SetTarget, '~/set_target', self._on_set_target, callback_group=self._service_group)
+        self._reset_srv = self.create_service(
+            Trigger, '~/reset', self._on_reset, callback_group=self._service_group)
+        self._diagnostics_timer = self.create_timer(
+            self._param('diagnostics_period'), self._publish_diagnostics,
+            callback_group=self._service_group)
+        self._wake_tracking = self.create_guard_condition(
+            self._track_newest, callback_group=self._tracking_group)
+        return super().on_configure(state)
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Start listening to the camera."""
+        self._reset_counters()
+        self._subscription = self._subscribe_images()
+        return super().on_activate(state)
+
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Stop listening; the target and the network are kept."""
+        if self._subscription is not None:
+            self.destroy_subscription(self._subscription)
+            self._subscription = None
+        with self._frames_lock:
+            self._newest = None
+        return super().on_deactivate(state)
+
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Free the network (and its GPU memory) and everything configure made."""
+        self._destroy_configured_entities()
+        return super().on_cleanup(state)
+
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Release everything on the way out."""
+        if self._subscription is not None:
+            self.destroy_subscription(self._subscription)
+            self._subscription = None
+        self._destroy_configured_entities()
+        return super().on_shutdown(state)
+
+    def _destroy_configured_entities(self) -> None:
+        for name in ('_detections_pub', '_debug_pub', '_diagnostics_pub'):
+            publisher = getattr(self, name, None)
+            if publisher is not None:
+                self.destroy_lifecycle_publisher(publisher)
+                setattr(self, name, None)
+        for name, destroy in (('_set_target_srv', self.destroy_service),
+                              ('_reset_srv', self.destroy_service),
+                              ('_diagnostics_timer', self.destroy_timer),
+                              ('_wake_tracking', self.destroy_guard_condition)):
+            entity = getattr(self, name, None)
+            if entity is not None:
+                destroy(entity)
+                setattr(self, name, None)
+        with self._tracker_lock:
+            self._tracker = None
+            self._last_result = None
+        with self._frames_lock:
+            self._frames.clear()
+            self._newest = None
+        import torch
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+    # ------------------------------------------------------------------- setup
+
+    def _param(self, name: str) -> Any:
+        return self.get_parameter(name).value
+
+    def _on_set_parameters(self, parameters: list) -> SetParametersResult:
+        """Apply live changes of the tracker thresholds."""
+        with self._tracker_lock:
+            for parameter in parameters:
+                if self._tracker is None:
+                    continue
+                if parameter.name == 'lost_threshold':
+                    self._tracker.lost_threshold = float(parameter.value)
+                elif parameter.name == 'lost_frames':
+                    self._tracker.lost_frames = int(parameter.value)
+        return SetParametersResult(successful=True)
+
+    def _load_tracker(self) -> None:
+        weights = resolve_weights(self._param('weights'), package_weights_folder())
+        if weights is None and self._param('allow_untrained'):
+            self.get_logger().warning('no checkpoint found: running an UNTRAINED network')
+        tracker, info = build_tracker(
+            weights, device=self._param('device'), precision=self._param('precision'),
+            variant=self._param('variant'), search_size=self._param('search_size'),
+            allow_untrained=self._param('allow_untrained'),
+            lost_threshold=self._param('lost_threshold'), lost_frames=self._param('lost_frames'))
+        with self._tracker_lock:
+            self._tracker, self._info = tracker, info
+        self.get_logger().info(
+            f'LiteTrack {info.variant} ({info.parameters / 1e6:.1f} M parameters, search '
+            f'{info.search_size} px) on {info.device} in {info.precision}, weights {info.weights}')
+
+    def _subscribe_images(self):
+        qos_name = self._param('image_qos')
+        if qos_name == 'reliable':
+            qos = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
+        else:
+            if qos_name != 'sensor_data':
+                self.get_logger().warning(f'unknown image_qos {qos_name!r}; using sensor_data')
+            qos = qos_profile_sensor_data
+        if self._param('input_transport') == 'compressed':
+            # image_transport's convention: <base topic>/compressed, after remapping.
+            topic = self.resolve_topic_name('image') + '/compressed'
+            return self.create_subscription(CompressedImage, topic, self._on_image, qos,
+                                            callback_group=self._input_group)
+        return self.create_subscription(Image, 'image', self._on_image, qos,
+                                        callback_group=self._input_group)
+
+    def _reset_counters(self) -> None:
+        self._received = 0
+        self._dropped = 0
+        self._rejected = 0
+        self._input_rate = RateMeter()
+        self._tracking_rate = RateMeter()
+        self._latency = LatencyWindow()
+
+    # ------------------------------------------------------------------ frames
+
+    def _on_image(self, message: Image | CompressedImage) -> None:
+        """Keep the newest frame and wake the tracker; never does heavy work."""
+        self._received += 1
+        self._input_rate.tick()
+        with self._frames_lock:
+            if self._newest is not None:
+                self._dropped += 1  # the tracker did not get to the previous one
+            self._newest = message
+            self._frames.append(message)
+        if self._wake_tracking is not None:
+            self._wake_tracking.trigger()
+
+    def _decode(self, message: Image | CompressedImage):
+        if isinstance(message, CompressedImage):
+            return decode_compressed(message.format, message.data)
+        return decode_image(message.encoding, message.height, message.width, message.step,
+                            bool(message.is_bigendian), message.data)
+
+    def _find_frame(self, stamp: Any) -> Image | CompressedImage | None:
+        wanted = stamp_to_ns(stamp)
+        with self._frames_lock:
+            if wanted == 0:
+                return self._frames[-1] if self._frames else None
+            for message in reversed(self._frames):
+                if stamp_to_ns(message.header.stamp) == wanted:
+                    return message
+        return None
+
+    # ---------------------------------------------------------------- tracking
+
+    def _track_newest(self) -> None:
+        """Track the newest frame (tracking callback group)."""
+        with self._frames_lock:
+            message, self._newest = self._newest, None
+        if message is None:
+            return
+        started = time.monotonic()
+        try:
+            image = self._decode(message)
+        except ValueError as error:
+            self._rejected += 1
+            self.get_logger().warning(f'frame rejected: {error}', throttle_duration_sec=5.0)
+            return
+        try:
+            detections, result = self._track(message.header, image)
+        except Exception as error:  # noqa: B902 - a bad frame must never stop the node
+            self._rejected += 1
+            self.get_logger().error(f'tracking failed on a frame: {error!r}',
+                                    throttle_duration_sec=5.0)
+            return
+        if self._detections_pub is not None:
+            self._detections_pub.publish(detections)
+        self._latency.add(time.monotonic() - started)
+        self._tracking_rate.tick()
+        self._publish_debug_image(message.header, image, result)
+
+    def _track(self, header: Any, image: Any) -> tuple[Detection2DArray, TrackResult | None]:
+        detections = Detection2DArray(header=header)
+        with self._tracker_lock:
+            if self._tracker is None or not self._tracker.is_initialized:
+                return detections, None
+            result = self._tracker.track(image)
+            self._last_result = result
+            track_id = self._track_id
+        if not result.lost:
+            detections.detections.append(self._detection(header, result, track_id))
+        return detections, result
+
+    def _detection(self, header: Any, result: TrackResult, track_id: int) -> Detection2D:
+        x, y, w, h = result.box_xywh
+        detection = Detection2D(header=header, id=str(track_id))
+        detection.bbox.center.position.x = x + w / 2.0
+        detection.bbox.center.position.y = y + h / 2.0
+        detection.bbox.size_x = float(w)
+        detection.bbox.size_y = float(h)
+        hypothesis = ObjectHypothesisWithPose()
+        hypothesis.hypothesis.class_id = str(self._param('label'))
+        hypothesis.hypothesis.score = float(result.confidence)
+        detection.results.append(hypothesis)
+        return detection
+
+    def _publish_debug_image(self, header: Any, image: Any, result: TrackResult | None) -> None:
+        publisher = self._debug_pub
+        if (publisher is None or not self._param('publish_debug_image')
+                or publisher.get_subscription_count() == 0):
+            return  # drawing costs time: only for an audience
+        if result is None:
+            state, box, confidence = 'idle', None, None
+        else:
+            state = 'lost' if result.lost else 'tracking'
+            box, confidence = result.box_xywh, result.confidence
+        canvas = draw_track(image, box, confidence=confidence, state=state,
+                            fps=self._tracking_rate.rate(),
+                            untrained=bool(self._info and self._info.untrained))
+        height, width, step, data = encode_rgb8(canvas)
+        publisher.publish(Image(header=header, height=height, width=width, encoding='rgb8',
+                                is_bigendian=0, step=step, data=data))
+
+    # ---------------------------------------------------------------- services
+
+    def _on_set_target(self, request: SetTarget.Request,
+                       response: SetTarget.Response) -> SetTarget.Response:
+        """Start tracking the requested box on the frame with the requested stamp."""
+        response.success, response.track_id = False, 0
+        message = self._find_frame(request.stamp)
+        if message is None:
+            response.message = ('no frame received yet' if stamp_to_ns(request.stamp) == 0
+                                else f'no buffered frame has stamp {request.stamp.sec}.'
+                                f'{request.stamp.nanosec:09d}')
+            return response
+        box = request.bbox
+        w, h = box.size_x, box.size_y
+        xywh = (box.center.position.x - w / 2.0, box.center.position.y - h / 2.0, w, h)
+        if not all(math.isfinite(v) for v in xywh):
+            response.message = f'box is not finite: {xywh}'
+            return response
+        try:
+            image = self._decode(message)
+            with self._tracker_lock:
+                if self._tracker is None:
+                    response.message = 'node is not configured'
+                    return response
+                self._tracker.initialize(image, xywh)
+                self._track_id += 1
+                self._last_result = None
+                response.track_id = self._track_id
+        except ValueError as error:
+            response.message = f'rejected: {error}'
+            return response
+        response.success = True
+        response.message = (f'tracking id {response.track_id} from frame '
+                            f'{message.header.stamp.sec}.{message.header.stamp.nanosec:09d}')
+        self.get_logger().info(f'set_target: {response.message}, box {xywh}')
+        return response
+
+    def _on_reset(self, request: Trigger.Request, response: Trigger.Response
+                  ) -> Trigger.Response:
+        """Drop the target; detections become empty arrays."""
+        with self._tracker_lock:
+            if self._tracker is not None:
+                self._tracker.reset()
+            self._last_result = None
+        response.success = True
+        response.message = 'target dropped'
+        return response
+
+    # ------------------------------------------------------------- diagnostics
+
+    def _state_word(self) -> str:
+        if self._tracker is None or not self._tracker.is_initialized:
+            return 'idle'
+        if self._last_result is not None and self._last_result.lost:
+            return 'lost'
+        return 'tracking'
+
+    def _publish_diagnostics(self) -> None:
+        if self._diagnostics_pub is None:
+            return
+        state = self._state_word()
+        input_rate = self._input_rate.rate()
+        status = DiagnosticStatus(name=f'{self.get_fully_qualified_name()}: tracker',
+                                  hardware_id=self._info.device if self._info else '')
+        if self._subscription is not None and input_rate == 0.0:
+            status.level, status.message = DiagnosticStatus.WARN, 'no images received'
+        elif state == 'lost':
+            status.level, status.message = DiagnosticStatus.WARN, 'target lost'
+        else:
+            status.level, status.message = DiagnosticStatus.OK, state
+        p50, p95 = self._latency.percentile(50), self._latency.percentile(95)
+        values = {
+            'state': state,
+            'track_id': self._track_id,
+            'input_rate_hz': f'{input_rate:.1f}',
+            'tracking_rate_hz': f'{self._tracking_rate.rate():.1f}',
+            'frames_received': self._received,
+            'frames_dropped': self._dropped,
+            'frames_rejected': self._rejected,
+            'latency_p50_ms': f'{p50 * 1e3:.1f}' if p50 is not None else 'n/a',
+            'latency_p95_ms': f'{p95 * 1e3:.1f}' if p95 is not None else 'n/a',
+        }
+        if self._info is not None:
+            values.update(device=self._info.device, precision=self._info.precision,
+                          variant=self._info.variant, weights=self._info.weights)
+        status.values = [KeyValue(key=k, value=str(v)) for k, v in values.items()]
+        array = DiagnosticArray(status=[status])
+        array.header.stamp = self.get_clock().now().to_msg()
+        self._diagnostics_pub.publish(array)
+
+
+def main(args: list[str] | None = None) -> int:
+    """Run the node until shutdown."""
+    rclpy.init(args=args)
+    node = LiteTrackNode()
+    # Three threads: images, tracking and services each get one, so neither a
+    # slow frame nor a template pass blocks the others.
+    executor = MultiThreadedExecutor(num_threads=3)
+    executor.add_node(node)
+    try:
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        executor.shutdown()
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())

@@ -1,0 +1,302 @@
+# Copyright 2026 The litetrack_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Single-object tracker around a LiteTrack network, free of ROS.
+
+The procedure is the official OSTrack / LiteTrack test-time pipeline: the
+template is cut once around the initial box (2x its size, 128 px) and never
+updated; every frame a search region 4x the size of the previous box is cut
+around it, the network scores it, a Hann window penalises large jumps, and
+the best cell's box is mapped back to the image and clipped to it.
+
+Additions for use on a robot, which leave the boxes of the official pipeline
+unchanged while the target is tracked:
+
+* ``confidence`` is the raw score of the chosen cell (before the window);
+* after ``lost_frames`` consecutive frames below ``lost_threshold`` the
+  target is reported lost; while lost the search region stays on the last
+  confidently tracked box (it is neither moved onto background by
+  unconfident predictions nor widened) and tracking recovers as soon as the
+  score is back above the threshold;
+* a change of image size mid-track rescales the state proportionally (the
+  camera resolution changed, not the scene).
+
+Example::
+
+    tracker = Tracker(net)
+    tracker.initialize(first_rgb, (x, y, w, h))
+    for rgb in frames:
+        result = tracker.track(rgb)
+"""
+
+from dataclasses import dataclass
+from typing import Any, Dict, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+
+from litetrack_ros.geometry import (
+    Box,
+    box_to_template_coords,
+    clip_box,
+    crop_square,
+    map_box_back,
+    normalize_image,
+    validate_box,
+)
+from litetrack_ros.model.head import decode_boxes, hann_window
+
+TEMPLATE_FACTOR = 2.0
+SEARCH_FACTOR = 4.0
+DEFAULT_TEMPLATE_SIZE = 128
+DEFAULT_SEARCH_SIZE = 256
+# OSTrack keeps at least this many pixels of the box inside the image.
+CLIP_MARGIN = 10
+
+
+@dataclass(frozen=True)
+class TrackResult:
+    """Outcome of tracking one frame.
+
+    Attributes:
+        box_xywh: ``(x, y, w, h)`` in pixels of the frame, clipped to it.
+        confidence: raw network score (sigmoid, in ``(0, 1)``) of the chosen
+            cell, before the Hann window.
+        lost: True once the confidence has stayed below the threshold for
+            ``lost_frames`` consecutive frames, until it rises above it again.
+        frame_index: 1 for the first frame after ``initialize``, then 2, 3...
+
+    """
+
+    box_xywh: Tuple[float, float, float, float]
+    confidence: float
+    lost: bool
+    frame_index: int
+
+
+def as_rgb_image(image: Any) -> np.ndarray:
+    """Check a frame and return it as ``H x W x 3`` uint8 (grey is replicated).
+
+    Raises:
+        ValueError: not a numpy uint8 array of shape ``H x W``, ``H x W x 1``
+            or ``H x W x 3``, or an image with no pixels.
+
+    """
+    if not isinstance(image, np.ndarray):
+        raise ValueError(f'image must be a numpy array, got {type(image).__name__}')
+    if image.dtype != np.uint8:
+        raise ValueError(f'image must have dtype uint8, got {image.dtype}')
+    if image.ndim == 3 and image.shape[2] == 3:
+        rgb = image
+    elif image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 1):
+        rgb = np.repeat(image.reshape(image.shape[:2] + (1,)), 3, axis=2)
+    else:
+        raise ValueError(
+            f'image must be H x W x 3 RGB or H x W grey, got shape {image.shape}'
+        )
+    if rgb.shape[0] == 0 or rgb.shape[1] == 0:
+        raise ValueError(f'image is empty (shape {image.shape})')
+    return rgb
+
+
+def _scale_box(box: Box, scale_x: float, scale_y: float) -> Box:
+    x, y, w, h = box
+    return (x * scale_x, y * scale_y, w * scale_x, h * scale_y)
+
+
+def _crop_size(net: Any, name: str, requested: Optional[int], default: int) -> int:
+    """Crop size from ``net.config.<name>``, the request, or the default, in that order.
+
+    A request that contradicts the network's config is an error: the network's
+    position embeddings fix the crop size (``LiteTrack.set_search_size``
+    changes it).
+    """
+    configured = getattr(getattr(net, 'config', None), name, None)
+    if requested is not None and configured is not None and int(requested) != int(configured):
+        raise ValueError(
+            f'{name}={requested} differs from the network config ({configured}); '
+            'change the network instead (LiteTrack.set_search_size)'
+        )
+    size = int(requested if requested is not None else configured or default)
+    if size < 1:
+        raise ValueError(f'{name} must be positive, got {size}')
+    return size
+
+
+class Tracker:
+    """Track one object with a LiteTrack network (see the module docstring)."""
+
+    def __init__(
+        self,
+        net: Any,
+        device: str | torch.device = 'cpu',
+        dtype: torch.dtype = torch.float32,
+        lost_threshold: float = 0.25,
+        lost_frames: int = 5,
+        search_size: Optional[int] = None,
+        template_size: Optional[int] = None,
+    ) -> None:
+        """Wrap ``net`` (moved to ``device``/``dtype`` and set to eval mode).
+
+        Args:
+            net: object with ``encode_template(template, box_xyxy)`` and
+                ``track_search(state, search)`` as in docs/design.md, usually a
+                ``LiteTrack``.
+            device: device the network runs on.
+            dtype: dtype of the network's inputs (and weights).
+            lost_threshold: confidence below which a frame counts as a miss.
+            lost_frames: consecutive misses after which the target is lost.
+            search_size: side of the search crop; default
+                ``net.config.search_size`` (else 256). Must agree with it.
+            template_size: side of the template crop; default
+                ``net.config.template_size`` (else 128). Must agree with it.
+
+        """
+        if lost_frames < 1:
+            raise ValueError(f'lost_frames must be at least 1, got {lost_frames}')
+        self.device = torch.device(device)
+        self.dtype = dtype
+        self.lost_threshold = float(lost_threshold)
+        self.lost_frames = int(lost_frames)
+        self.search_size = _crop_size(net, 'search_size', search_size, DEFAULT_SEARCH_SIZE)
+        self.template_size = _crop_size(
+            net, 'template_size', template_size, DEFAULT_TEMPLATE_SIZE
+        )
+        if isinstance(net, torch.nn.Module):
+            net = net.to(device=self.device, dtype=self.dtype).eval()
+        self.net = net
+        self._windows: Dict[int, torch.Tensor] = {}
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the target; ``initialize`` must be called again before ``track``."""
+        self._template_state: Any = None
+        self._image_hw: Optional[Tuple[int, int]] = None
+        self._box: Optional[Box] = None
+        self._search_box: Optional[Box] = None
+        self._confident_box: Optional[Box] = None
+        self._misses = 0
+        self._lost = False
+        self._frame_index = 0
+
+    @property
+    def is_initialized(self) -> bool:
+        """Whether a target is set (``initialize`` called since the last ``reset``)."""
+        return self._image_hw is not None
+
+    @property
+    def box_xywh(self) -> Optional[Box]:
+        """Latest box estimate (the initial box right after ``initialize``)."""
+        return self._box
+
+    @property
+    def search_box(self) -> Optional[Box]:
+        """Box the next search region is centred on and sized from.
+
+        The latest box, except while lost: then the last confidently tracked box.
+        """
+        return self._search_box
+
+    @property
+    def frame_index(self) -> int:
+        """Frames tracked since ``initialize`` (0 right after it)."""
+        return self._frame_index
+
+    def initialize(self, image: np.ndarray, box_xywh: Sequence[float]) -> None:
+        """Set the target from its box in ``image`` and encode the template.
+
+        Args:
+            image: ``H x W x 3`` uint8 RGB or ``H x W`` uint8 grey.
+            box_xywh: target box in pixels; the part outside the image is
+                clipped away.
+
+        Raises:
+            ValueError: bad image or box (the previous state is kept).
+
+        """
+        rgb = as_rgb_image(image)
+        box = validate_box(box_xywh, rgb.shape)
+        crop, resize_factor = crop_square(rgb, box, TEMPLATE_FACTOR, self.template_size)
+        template = self._to_input(normalize_image(crop)[None])
+        target_xyxy = self._to_input(
+            box_to_template_coords(box, resize_factor, self.template_size)[None]
+        )
+        with torch.inference_mode():
+            template_state = self.net.encode_template(template, target_xyxy)
+
+        self.reset()
+        self._template_state = template_state
+        self._image_hw = rgb.shape[:2]
+        self._box = self._search_box = self._confident_box = box
+
+    def track(self, image: np.ndarray) -> TrackResult:
+        """Locate the target in the next frame.
+
+        Args:
+            image: ``H x W x 3`` uint8 RGB or ``H x W`` uint8 grey, of any
+                size; if it differs from the previous frame's, the state is
+                rescaled proportionally first.
+
+        Raises:
+            RuntimeError: ``initialize`` has not been called.
+            ValueError: bad image (the tracker state is left untouched).
+
+        """
+        if not self.is_initialized:
+            raise RuntimeError('Tracker.track() called before Tracker.initialize()')
+        rgb = as_rgb_image(image)
+        image_h, image_w = rgb.shape[:2]
+        previous_h, previous_w = self._image_hw
+        scale_x, scale_y = image_w / previous_w, image_h / previous_h
+        search_box = _scale_box(self._search_box, scale_x, scale_y)
+        confident_box = _scale_box(self._confident_box, scale_x, scale_y)
+
+        crop, resize_factor = crop_square(rgb, search_box, SEARCH_FACTOR, self.search_size)
+        search = self._to_input(normalize_image(crop)[None])
+        with torch.inference_mode():
+            out = self.net.track_search(self._template_state, search)
+            # Decode in float32 whatever the network dtype: offsets need the precision.
+            score_map = out.score_map.float()
+            boxes, scores = decode_boxes(
+                score_map,
+                out.size_map.float(),
+                out.offset_map.float(),
+                self._window(score_map.shape[-1], score_map.device),
+            )
+        box_cxcywh = boxes.reshape(-1, 4)[0].tolist()
+        confidence = float(scores.reshape(-1)[0])
+        box = clip_box(
+            map_box_back(box_cxcywh, search_box, self.search_size, resize_factor),
+            image_h,
+            image_w,
+            margin=CLIP_MARGIN,
+        )
+
+        # Commit the new state only now that nothing can fail any more.
+        self._image_hw = (image_h, image_w)
+        self._frame_index += 1
+        self._box = box
+        if confidence >= self.lost_threshold:
+            self._misses = 0
+            self._lost = False
+            self._confident_box = self._search_box = box
+        else:
+            self._misses += 1
+            self._lost = self._misses >= self.lost_frames
+            self._confident_box = confident_box
+            # Before the target counts as lost, follow the prediction as the
+            # official pipeline does; once lost, search where it was last seen.
+            self._search_box = confident_box if self._lost else box
+        return TrackResult(
+            box_xywh=box, confidence=confidence, lost=self._lost, frame_index=self._frame_index
+        )
+
+    def _to_input(self, array: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(np.ascontiguousarray(array)).to(
+            device=self.device, dtype=self.dtype
+        )
+
+    def _window(self, size: int, device: torch.device) -> torch.Tensor:
+        """Hann window for a ``size x size`` score map, built once per size."""
+        if size not in self._windows:
+            self._windows[size] = hann_window(size, device=device, dtype=torch.float32)
+        return self._windows[size]
