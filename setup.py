@@ -22,9 +22,10 @@ setup(
         'opencv-python-headless>=4.8',
         'torch>=2.1',
         'safetensors>=0.4',
+        'matplotlib>=3.7',
+        'tqdm>=4.60',
     ],
     extras_require={
-        'eval': ['matplotlib>=3.7', 'tqdm>=4.60'],
         'test': ['pytest>=7', 'ruff>=0.6'],
     },
     entry_points={

@@ -25,20 +25,24 @@ import time
 from typing import Any
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
-                                SetParametersResult)
+from rcl_interfaces.msg import (
+    FloatingPointRange,
+    IntegerRange,
+    ParameterDescriptor,
+    SetParametersResult,
+)
 import rclpy
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
 from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
-from rclpy.qos import qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
+from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from sensor_msgs.msg import CompressedImage, Image
 from std_srvs.srv import Trigger
 from vision_msgs.msg import Detection2D, Detection2DArray, ObjectHypothesisWithPose
 
 from litetrack_ros.image_codec import decode_compressed, decode_image, encode_rgb8
 from litetrack_ros.overlay import draw_track
-from litetrack_ros.runtime import build_tracker, resolve_weights, TrackerInfo, WeightsError
+from litetrack_ros.runtime import TrackerInfo, WeightsError, build_tracker, resolve_weights
 from litetrack_ros.srv import SetTarget
 from litetrack_ros.stats import LatencyWindow, RateMeter
 from litetrack_ros.tracker import TrackResult
@@ -103,7 +107,7 @@ def describe(spec: ParameterSpec) -> ParameterDescriptor:
 
 
 def package_weights_folder() -> Path | None:
-    """The installed package's weights/ folder, if the package is installed."""
+    """Return the installed package's weights/ folder, if the package is installed."""
     try:
         from ament_index_python.packages import get_package_share_directory
         return Path(get_package_share_directory('litetrack_ros')) / 'weights'

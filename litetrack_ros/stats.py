@@ -38,7 +38,7 @@ class LatencyWindow:
         self._values.append(seconds)
 
     def percentile(self, q: float) -> float | None:
-        """The q-th percentile in seconds, or None before the first sample."""
+        """Return the q-th percentile in seconds, or None before the first sample."""
         if not self._values:
             return None
         return float(np.percentile(np.fromiter(self._values, float), q))

@@ -64,3 +64,46 @@ def background_process(args: list[str], **kwargs) -> Iterator[subprocess.Popen]:
 def python_fixture(name: str, *args: str) -> list[str]:
     """Command line that runs a fixture script with this interpreter."""
     return [sys.executable, str(FIXTURES / name), *args]
+
+
+def installed_executable(name: str) -> Path:
+    """Path of an executable the package installs into lib/litetrack_ros."""
+    from ament_index_python.packages import get_package_prefix
+    return Path(get_package_prefix('litetrack_ros')) / 'lib' / 'litetrack_ros' / name
+
+
+def ros_args(namespace: str = '', parameters: dict | None = None,
+             remappings: dict | None = None) -> list[str]:
+    """Build a ``--ros-args`` command-line tail."""
+    args = ['--ros-args']
+    if namespace:
+        args += ['-r', f'__ns:={namespace}']
+    for key, value in (remappings or {}).items():
+        args += ['-r', f'{key}:={value}']
+    for key, value in (parameters or {}).items():
+        if isinstance(value, bool):
+            value = str(value).lower()
+        args += ['-p', f'{key}:={value}']
+    return args
+
+
+def write_tiny_checkpoint(path: Path, embed_dim: int = 64, depth: int = 2,
+                          search_size: int = 128) -> Path:
+    """Save a small random LiteTrack as safetensors (fast enough for node tests)."""
+    import torch
+
+    from litetrack_ros.model import LiteTrack, ModelConfig
+    from litetrack_ros.model.checkpoint import save_safetensors
+    torch.manual_seed(0)
+    config = ModelConfig(depth=depth, num_interaction=1, embed_dim=embed_dim, num_heads=4,
+                         search_size=search_size, head_channels=32)
+    save_safetensors(LiteTrack(config), path, config)
+    return path
+
+
+def process_rss_mb(pid: int) -> float:
+    """Resident memory of a process in MiB (Linux)."""
+    for line in Path(f'/proc/{pid}/status').read_text().splitlines():
+        if line.startswith('VmRSS:'):
+            return int(line.split()[1]) / 1024.0
+    raise RuntimeError(f'no VmRSS for pid {pid}')

@@ -144,7 +144,8 @@ def colcon_build(base_path: Path, package: str) -> None:
          '--base-paths', base_path, '--packages-select', package,
          '--event-handlers', 'console_cohesion-', 'console_stderr+', 'status-',
          '--cmake-args', f'-DPython3_EXECUTABLE={python}', f'-DPYTHON_EXECUTABLE={python}',
-         '-DPython3_FIND_VIRTUALENV=ONLY', '-DBUILD_TESTING=OFF', '--no-warn-unused-cli'],
+         '-DPython3_FIND_VIRTUALENV=ONLY', '-DBUILD_TESTING=OFF', '-DCMAKE_BUILD_TYPE=Release',
+         '--no-warn-unused-cli'],
         cwd=ROOT, env=env)
 
 

@@ -1,0 +1,146 @@
+# Copyright 2026 The litetrack_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+r"""``litetrack-eval``: benchmark LiteTrack and OpenCV trackers on a tracking dataset.
+
+Example::
+
+    litetrack-eval data/sequences --tracker litetrack:weights=weights/B6.safetensors \\
+        --tracker mil --tracker vit:net=vitTracker.onnx --out eval_output/
+
+Writes ``<out>/<tracker>/...`` result files, ``results.json``, ``success.png``
+and ``precision.png``, and prints a table.  Rerunning the same command skips
+sequences already done.
+"""
+
+import argparse
+from pathlib import Path
+import sys
+
+from litetrack_ros.evaluation.baselines import (
+    TRACKER_OPTIONS,
+    TrackerAdapter,
+    TrackerSetupError,
+    create_tracker,
+)
+from litetrack_ros.evaluation.datasets import DatasetError, discover_sequences
+from litetrack_ros.evaluation.report import (
+    build_report,
+    format_table,
+    plot_precision,
+    plot_success,
+    write_json,
+)
+from litetrack_ros.evaluation.runner import run_trackers
+
+PROG = 'litetrack-eval'
+TRACKER_HELP = (
+    'tracker to evaluate, repeatable: KIND[:key=value,...]. Kinds: '
+    'litetrack[:weights=PATH,device=auto|cpu|cuda,precision=auto|fp32|fp16|bf16,'
+    'search_size=N,variant=B6] (no weights: an untrained network, named litetrack-untrained); '
+    'mil; nano:backbone=PATH,head=PATH; vit:net=PATH. Every kind also takes name=LABEL.'
+)
+
+
+class UsageError(Exception):
+    """A problem with the command line that deserves a message, not a traceback."""
+
+
+def parse_tracker_spec(spec: str) -> tuple[str, dict[str, str]]:
+    """Split ``'kind:key=value,key=value'`` into the kind and its options."""
+    kind, _, option_text = spec.partition(':')
+    kind = kind.strip().lower()
+    options = {}
+    for item in filter(None, (part.strip() for part in option_text.split(','))):
+        key, separator, value = item.partition('=')
+        if not separator or not key.strip():
+            raise UsageError(f'bad tracker option {item!r} in {spec!r}: expected key=value')
+        options[key.strip()] = value.strip()
+    if kind not in TRACKER_OPTIONS:
+        raise UsageError(f'unknown tracker {kind!r} in {spec!r}; choose from '
+                         f'{", ".join(TRACKER_OPTIONS)}')
+    return kind, options
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Command-line interface of ``litetrack-eval``."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description='Evaluate trackers on a tracking dataset (OTB-style success/precision, '
+                    'LaSOT normalised precision, GOT-10k AO/SR). Layouts: simple '
+                    '(<seq>/img + groundtruth.txt, or one such folder), OTB, GOT-10k, LaSOT.')
+    parser.add_argument('dataset', type=Path, help='dataset folder, or a single sequence folder')
+    parser.add_argument('--sequences', default='',
+                        help='comma-separated sequence names to run (default: all)')
+    parser.add_argument('--tracker', action='append', required=True, metavar='SPEC',
+                        help=TRACKER_HELP)
+    parser.add_argument('--out', type=Path, default=Path('eval_output'),
+                        help='output folder (default: %(default)s)')
+    parser.add_argument('--max-frames', type=int, default=None, metavar='N',
+                        help='only run the first N frames of each sequence')
+    parser.add_argument('--no-resume', action='store_true',
+                        help='rerun sequences even if their result files are complete')
+    parser.add_argument('--per-sequence', action='store_true',
+                        help='also print one table row per sequence')
+    parser.add_argument('--no-progress', action='store_true', help='hide the progress bar')
+    return parser
+
+
+def _create_trackers(specs: list[str]) -> list[TrackerAdapter]:
+    trackers = []
+    for spec in specs:
+        kind, options = parse_tracker_spec(spec)
+        trackers.append(create_tracker(kind, **options))
+    names = [tracker.name for tracker in trackers]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise UsageError(f'two trackers are named {", ".join(repeated)}: add name=... to one '
+                         '(results are stored per name)')
+    return trackers
+
+
+def run(args: argparse.Namespace) -> None:
+    """Run the evaluation described by parsed arguments (raises on bad input)."""
+    if args.max_frames is not None and args.max_frames < 2:
+        raise UsageError('--max-frames must be at least 2 (frame 1 only initialises)')
+    if not args.dataset.is_dir():
+        raise UsageError(f'dataset folder not found: {args.dataset}')
+    names = [name.strip() for name in args.sequences.split(',') if name.strip()] or None
+    # Load the dataset and build every tracker before running anything, so that a
+    # typo in the last --tracker fails in a second, not after an hour of tracking.
+    sequences = discover_sequences(args.dataset, names)
+    trackers = _create_trackers(args.tracker)
+    results = run_trackers(trackers, sequences, args.out, max_frames=args.max_frames,
+                           resume=not args.no_resume, progress=not args.no_progress)
+    report = build_report(results, sequences)
+    report['dataset'] = str(args.dataset)
+    report['max_frames'] = args.max_frames
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_json(report, args.out / 'results.json')
+    plot_success(report, args.out / 'success.png')
+    plot_precision(report, args.out / 'precision.png')
+    resumed = sum(result.resumed for per_sequence in results.values()
+                  for result in per_sequence.values())
+    print(format_table(report, per_sequence=args.per_sequence))
+    if resumed:
+        print(f'({resumed} tracker/sequence result(s) loaded from an earlier run; '
+              'fps is theirs; use --no-resume to rerun)')
+    print(f'wrote {args.out / "results.json"}, {args.out / "success.png"}, '
+          f'{args.out / "precision.png"}')
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``litetrack-eval`` console script; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        run(args)
+    except (UsageError, DatasetError, TrackerSetupError) as error:
+        print(f'{PROG}: error: {error}', file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f'{PROG}: interrupted; run the same command again to resume', file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

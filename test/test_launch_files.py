@@ -1,0 +1,99 @@
+# Copyright 2026 The litetrack_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Launch and config files name only things that exist.
+
+`launch` and `launch_ros` are not on PyPI, so the launch files cannot run
+here; instead each one must compile, and every executable, package-share file
+and parameter it names must exist.
+"""
+
+import ast
+from pathlib import Path
+import py_compile
+import re
+
+import pytest
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+LAUNCH_FILES = sorted((REPO_ROOT / 'launch').glob('*.launch.py'))
+EXTERNAL_EXECUTABLES = {('rviz2', 'rviz2')}
+
+
+def installed_executables() -> set[str]:
+    cmake = (REPO_ROOT / 'CMakeLists.txt').read_text()
+    names = re.search(r'set\(LITETRACK_EXECUTABLES ([^)]*)\)', cmake).group(1).split()
+    assert all((REPO_ROOT / 'scripts' / f'{name}.in').is_file() for name in names)
+    return set(names)
+
+
+def keyword_strings(tree: ast.AST, keyword: str) -> list[str]:
+    return [k.value.value for node in ast.walk(tree) if isinstance(node, ast.Call)
+            for k in node.keywords
+            if k.arg == keyword and isinstance(k.value, ast.Constant)]
+
+
+def share_paths(tree: ast.AST) -> list[Path]:
+    """Paths written as SHARE / 'a' / 'b' in a launch file."""
+    paths = []
+    for node in ast.walk(tree):
+        parts = []
+        while isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            if not isinstance(node.right, ast.Constant):
+                break
+            parts.insert(0, node.right.value)
+            node = node.left
+        if parts and isinstance(node, ast.Name) and node.id == 'SHARE':
+            paths.append(Path(*parts))
+    # ast.walk also visits the inner `SHARE / 'a'` of `SHARE / 'a' / 'b'`: keep whole paths.
+    return [p for p in paths if not any(q != p and p in q.parents for q in paths)]
+
+
+def node_parameter_names() -> set[str]:
+    from litetrack_ros.node import PARAMETERS
+    return {spec.name for spec in PARAMETERS}
+
+
+@pytest.mark.parametrize('launch_file', LAUNCH_FILES, ids=lambda p: p.name)
+def test_launch_file_compiles_and_names_what_exists(launch_file):
+    py_compile.compile(str(launch_file), doraise=True)
+    tree = ast.parse(launch_file.read_text())
+    packages = keyword_strings(tree, 'package')
+    executables = keyword_strings(tree, 'executable')
+    assert len(packages) == len(executables) > 0
+    for package, executable in zip(packages, executables, strict=True):
+        if (package, executable) in EXTERNAL_EXECUTABLES:
+            continue
+        assert package == 'litetrack_ros'
+        assert executable in installed_executables(), executable
+    for path in share_paths(tree):
+        assert (REPO_ROOT / path).is_file(), f'{launch_file.name} names missing {path}'
+        assert path.parts[0] in ('config', 'launch', 'weights'), 'installed to share/'
+
+
+@pytest.mark.ros
+@pytest.mark.parametrize('launch_file', LAUNCH_FILES, ids=lambda p: p.name)
+def test_launch_parameters_are_node_parameters(launch_file):
+    tree = ast.parse(launch_file.read_text())
+    overrides = [key.value for node in ast.walk(tree) if isinstance(node, ast.Dict)
+                 for key in node.keys if isinstance(key, ast.Constant)]
+    assert overrides, 'expected a parameter override dict'
+    assert set(overrides) <= node_parameter_names()
+
+
+@pytest.mark.ros
+def test_config_file_lists_every_parameter_with_its_default():
+    from litetrack_ros.node import PARAMETERS
+    config = yaml.safe_load((REPO_ROOT / 'config' / 'litetrack.yaml').read_text())
+    values = config['/**']['ros__parameters']
+    assert set(values) == node_parameter_names()
+    for spec in PARAMETERS:
+        assert values[spec.name] == spec.default, spec.name
+        assert type(values[spec.name]) is type(spec.default), spec.name
+
+
+def test_rviz_config_shows_the_debug_image():
+    rviz = yaml.safe_load((REPO_ROOT / 'config' / 'litetrack.rviz').read_text())
+    displays = rviz['Visualization Manager']['Displays']
+    topics = [d['Topic']['Value'] for d in displays if d['Class'].endswith('/Image')]
+    assert topics and all(t.endswith('litetrack/debug_image') for t in topics)
