@@ -7,6 +7,7 @@ third-party packages (torch, numpy, OpenCV) but where every ROS module is
 made unimportable, so any ROS import in the core shows up as a failure.
 """
 
+import os
 from pathlib import Path
 import subprocess
 import sys
@@ -74,13 +75,16 @@ def test_core_imports_and_clis_run_without_ros(wheel, tmp_path):
     # Third-party packages come from this environment (appended, so the wheel wins).
     (site / 'third_party.pth').write_text(sysconfig.get_paths()['purelib'] + '\n')
 
+    # colcon test and sourced ROS set PYTHONPATH, which would reach the ROS install.
+    clean_env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
     result = subprocess.run([python, '-c', IMPORT_EVERYTHING_WITHOUT_ROS], cwd=tmp_path,
-                            capture_output=True, text=True)
+                            capture_output=True, text=True, env=clean_env)
     assert result.returncode == 0, result.stderr
     installed_from, imported = result.stdout.splitlines()
     assert installed_from.startswith(str(venv))
     assert 'litetrack_ros.model' in imported.split()
 
     for script in ('litetrack-convert', 'litetrack-bench', 'litetrack-eval'):
-        run = subprocess.run([venv / 'bin' / script, '--help'], capture_output=True, text=True)
+        run = subprocess.run([venv / 'bin' / script, '--help'], capture_output=True, text=True,
+                             env=clean_env)
         assert run.returncode == 0 and 'usage' in run.stdout.lower(), (script, run.stderr)
