@@ -23,8 +23,10 @@ test: setup
 lint: setup
 	$(BIN)/ruff check .
 
+# Like the tests, from build/ so that the installed package (with its generated
+# service module and executables) is imported, not the sources.
 demo: setup
-	$(BIN)/python -m litetrack_ros.demo $(DEMO_ARGS)
+	cd build && ../$(BIN)/python -m litetrack_ros.ros_tools.demo --output $(CURDIR)/demo_output $(DEMO_ARGS)
 
 clean:
 	rm -rf build log install $(VENV)

@@ -33,6 +33,7 @@ setup(
             'litetrack-convert = litetrack_ros.convert:main',
             'litetrack-bench = litetrack_ros.bench:main',
             'litetrack-eval = litetrack_ros.evaluation.cli:main',
+            'litetrack-track = litetrack_ros.offline:main',
         ],
     },
 )

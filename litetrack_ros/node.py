@@ -339,8 +339,7 @@ class LiteTrackNode(LifecycleNode):
             self.get_logger().error(f'tracking failed on a frame: {error!r}',
                                     throttle_duration_sec=5.0)
             return
-        if self._detections_pub is not None:
-            self._detections_pub.publish(detections)
+        self._publish(self._detections_pub, detections)
         self._latency.add(time.monotonic() - started)
         self._tracking_rate.tick()
         self._publish_debug_image(message.header, image, result)
@@ -384,8 +383,19 @@ class LiteTrackNode(LifecycleNode):
                             fps=self._tracking_rate.rate(),
                             untrained=bool(self._info and self._info.untrained))
         height, width, step, data = encode_rgb8(canvas)
-        publisher.publish(Image(header=header, height=height, width=width, encoding='rgb8',
-                                is_bigendian=0, step=step, data=data))
+        self._publish(publisher, Image(header=header, height=height, width=width,
+                                       encoding='rgb8', is_bigendian=0, step=step, data=data))
+
+    def _publish(self, publisher: Any, message: Any) -> None:
+        """Publish unless the node is shutting down (Ctrl-C lands between callbacks)."""
+        if publisher is None or not self.context.ok():
+            return
+        try:
+            publisher.publish(message)
+        except Exception as error:  # noqa: B902 - the context may close mid-publish
+            if self.context.ok():
+                raise
+            self.get_logger().debug(f'dropped a message during shutdown: {error}')
 
     # ---------------------------------------------------------------- services
 
@@ -475,7 +485,7 @@ class LiteTrackNode(LifecycleNode):
         status.values = [KeyValue(key=k, value=str(v)) for k, v in values.items()]
         array = DiagnosticArray(status=[status])
         array.header.stamp = self.get_clock().now().to_msg()
-        self._diagnostics_pub.publish(array)
+        self._publish(self._diagnostics_pub, array)
 
 
 def main(args: list[str] | None = None) -> int:
