@@ -22,9 +22,7 @@ read or written, 2 a bad command line, source, box or checkpoint, 130 Ctrl-C
 """
 
 import argparse
-import os
 from pathlib import Path
-import re
 import sys
 import time
 
@@ -39,6 +37,7 @@ from litetrack_ros.frame_reader import (
     open_frames,
     source_fps,
 )
+from litetrack_ros.gui import GuiUnavailableError, open_window
 from litetrack_ros.overlay import draw_track
 from litetrack_ros.runtime import (
     WEIGHTS_HELP,
@@ -108,23 +107,11 @@ def find_weights(weights: str) -> Path | None:
 
 
 def require_gui() -> None:
-    """Check that OpenCV can open a window here; raise UsageError saying why not.
-
-    Checked before the first window because some GUI backends abort the whole
-    process when there is no display.
-    """
-    if re.search(r'GUI:\s*NONE', cv2.getBuildInformation()):
-        raise UsageError('--show needs OpenCV with GUI support, but this build has none '
-                         '(opencv-python-headless). On a desktop, `pip install opencv-python` '
-                         'instead, or use --output-video and play the file.')
-    if sys.platform.startswith('linux') and not (os.environ.get('DISPLAY')
-                                                 or os.environ.get('WAYLAND_DISPLAY')):
-        raise UsageError('--show needs a desktop, but neither DISPLAY nor WAYLAND_DISPLAY is '
-                         'set; use --output-video instead')
+    """Check that OpenCV can open a window here; raise UsageError saying why not."""
     try:
-        cv2.namedWindow(WINDOW, cv2.WINDOW_AUTOSIZE)
-    except cv2.error as error:
-        raise UsageError(f'OpenCV cannot open a window: {error}') from error
+        open_window(WINDOW, instead='use --output-video and play the file')
+    except GuiUnavailableError as error:
+        raise UsageError(f'--show: {error}') from error
 
 
 def video_fps(source: FrameSource) -> float:

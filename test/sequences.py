@@ -132,3 +132,17 @@ def synthetic_sequence(
         render_target(background, tuple(box), texture_seed=seed) for box in boxes
     ]
     return Sequence(f'synthetic{seed}', boxes, frames.__getitem__)
+
+
+def count_video_frames(path: Path) -> tuple[int, tuple[int, int]]:
+    """Read a video file back: number of frames and (height, width) of the last."""
+    capture = cv2.VideoCapture(str(path))
+    assert capture.isOpened(), f'OpenCV cannot read {path}'
+    count, size = 0, (0, 0)
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        count, size = count + 1, frame.shape[:2]
+    capture.release()
+    return count, size

@@ -20,6 +20,7 @@ import cv2
 import pytest
 
 from ros_support import write_tiny_checkpoint
+from sequences import count_video_frames
 
 pytestmark = pytest.mark.ros
 
@@ -61,19 +62,6 @@ def read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(file))
 
 
-def video_frames(path: Path) -> tuple[int, tuple[int, int]]:
-    capture = cv2.VideoCapture(str(path))
-    assert capture.isOpened(), f'OpenCV cannot read {path}'
-    count, size = 0, (0, 0)
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        count, size = count + 1, frame.shape[:2]
-    capture.release()
-    return count, size
-
-
 def test_short_run_writes_video_csv_plot_and_summary(tmp_path, tiny_weights):
     started = time.monotonic()
     result = run_demo(tmp_path, '--frames', str(FRAMES), '--size', '320x240', '--rate', '15',
@@ -99,7 +87,7 @@ def test_short_run_writes_video_csv_plot_and_summary(tmp_path, tiny_weights):
     assert all(STAMP.fullmatch(row['stamp']) for row in rows)
     stamps = [int(row['stamp'].replace('.', '')) for row in rows]
     assert stamps == sorted(set(stamps))
-    assert video_frames(out / 'annotated.mp4') == (received, (240, 320))
+    assert count_video_frames(out / 'annotated.mp4') == (received, (240, 320))
 
     # The target was set on frame 0 (on a later one only if the node missed it).
     initial = frame_numbers.index(summary['initial_frame'])

@@ -14,7 +14,7 @@ import pytest
 from litetrack_ros import offline
 
 from ros_support import write_tiny_checkpoint
-from sequences import synthetic_sequence
+from sequences import count_video_frames, synthetic_sequence
 
 NUM_FRAMES = 12
 HEIGHT, WIDTH = 120, 160
@@ -40,19 +40,6 @@ def read_boxes(path: Path) -> np.ndarray:
     lines = path.read_text().splitlines()
     assert all(re.fullmatch(r'[-0-9.]+(,[-0-9.]+){3}', line) for line in lines), lines
     return np.array([[float(v) for v in line.split(',')] for line in lines])
-
-
-def count_video_frames(path: Path) -> tuple[int, tuple[int, int]]:
-    capture = cv2.VideoCapture(str(path))
-    assert capture.isOpened(), f'OpenCV cannot read {path}'
-    count, size = 0, (0, 0)
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        count, size = count + 1, frame.shape[:2]
-    capture.release()
-    return count, size
 
 
 def test_boxes_file_has_one_line_per_frame_and_the_video_reads_back(

@@ -23,7 +23,6 @@ refused (or nothing was sent), 2 the service did not answer within
 """
 
 import argparse
-import os
 import re
 import sys
 
@@ -34,6 +33,7 @@ from rclpy.qos import qos_profile_sensor_data
 from rclpy.utilities import remove_ros_args
 from vision_msgs.msg import BoundingBox2D
 
+from litetrack_ros.gui import GuiUnavailableError, open_window
 from litetrack_ros.srv import SetTarget
 
 DEFAULT_SERVICE = '/litetrack/set_target'
@@ -50,10 +50,6 @@ _STAMP_PATTERN = re.compile(r'(\d+)(?:\.(\d{0,9}))?')
 
 class ServiceUnavailableError(RuntimeError):
     """The service was not there, or did not answer, in time."""
-
-
-class GuiUnavailableError(RuntimeError):
-    """This machine or this OpenCV build cannot open a window."""
 
 
 def parse_stamp(text: str) -> tuple[int, int]:
@@ -139,26 +135,9 @@ def send_target(node: Node, service: str, request: SetTarget.Request,
 
 
 def require_gui():
-    """Return cv2 once it is known to be able to open a window here.
-
-    Raises GuiUnavailableError saying what is missing: checked before any
-    window is opened, because some GUI backends abort the whole process
-    when they find no display.
-    """
+    """Return cv2 once a window is known to open here (else GuiUnavailableError)."""
     import cv2
-    if re.search(r'GUI:\s*NONE', cv2.getBuildInformation()):
-        raise GuiUnavailableError(
-            'this OpenCV build has no GUI support (opencv-python-headless, which the package '
-            'installs, cannot open windows). On a desktop, `pip install opencv-python` '
-            'instead, or give the box on the command line: select_target X Y W H')
-    if sys.platform.startswith('linux') and not (os.environ.get('DISPLAY')
-                                                 or os.environ.get('WAYLAND_DISPLAY')):
-        raise GuiUnavailableError('--gui needs a desktop, but neither DISPLAY nor '
-                                  'WAYLAND_DISPLAY is set; give the box as X Y W H instead')
-    try:
-        cv2.namedWindow(WINDOW, cv2.WINDOW_AUTOSIZE)
-    except cv2.error as error:
-        raise GuiUnavailableError(f'OpenCV cannot open a window: {error}') from error
+    open_window(WINDOW, instead='give the box on the command line: select_target X Y W H')
     return cv2
 
 
