@@ -25,6 +25,7 @@ setup(
         'matplotlib>=3.7',
         'tqdm>=4.60',
     ],
+    package_data={'litetrack_ros.train': ['DATA_LICENSES.md']},
     extras_require={
         'test': ['pytest>=7', 'ruff>=0.6'],
     },
@@ -34,6 +35,8 @@ setup(
             'litetrack-bench = litetrack_ros.bench:main',
             'litetrack-eval = litetrack_ros.evaluation.cli:main',
             'litetrack-track = litetrack_ros.offline:main',
+            'litetrack-train = litetrack_ros.train.cli:main',
+            'litetrack-prune = litetrack_ros.train.prune:main',
         ],
     },
 )

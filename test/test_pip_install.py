@@ -84,7 +84,8 @@ def test_core_imports_and_clis_run_without_ros(wheel, tmp_path):
     assert installed_from.startswith(str(venv))
     assert 'litetrack_ros.model' in imported.split()
 
-    for script in ('litetrack-convert', 'litetrack-bench', 'litetrack-eval'):
+    for script in ('litetrack-convert', 'litetrack-bench', 'litetrack-eval', 'litetrack-track',
+                   'litetrack-train', 'litetrack-prune'):
         run = subprocess.run([venv / 'bin' / script, '--help'], capture_output=True, text=True,
                              env=clean_env)
         assert run.returncode == 0 and 'usage' in run.stdout.lower(), (script, run.stderr)

@@ -1,0 +1,239 @@
+# Copyright 2026 The litetrack_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+r"""``litetrack-train``: train or fine-tune a LiteTrack network.
+
+Examples::
+
+    # the official recipe, fine-tuning a pruned official model on GOT-10k + COCO
+    litetrack-train --data got10k=/data/got10k --data coco=/data/coco \\
+        --variant B6 --init B6_pruned.safetensors --steps 100000 --out runs/b6
+
+    # a small member from scratch on generated scenes, evaluated every 2000 steps
+    litetrack-train --data synthetic --variant S6 --lr 5e-4 --backbone-lr-mult 1 \\
+        --steps 20000 --eval-dataset data/sequences --eval-every 2000 --out runs/s6
+
+Writes ``OUT/losses.csv``, ``OUT/losses.png``, ``OUT/checkpoint_last.pth`` (for
+``--resume``), ``OUT/weights_last.safetensors`` (for the tracker) and, with
+``--eval-dataset``, ``OUT/eval/step*/`` from ``litetrack-eval``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+import sys
+from typing import Sequence
+
+import torch
+
+from litetrack_ros.model.config import ModelConfig
+from litetrack_ros.model.litetrack import enable_flush_denormal
+from litetrack_ros.train.data import (
+    DataError,
+    PairDataset,
+    ProcessingParams,
+    open_source,
+    parse_data_spec,
+)
+from litetrack_ros.train.trainer import (
+    MODEL_VARIANTS,
+    TrainSettings,
+    build_model,
+    load_training_state,
+    train,
+)
+
+PROG = 'litetrack-train'
+CONFIG_FIELDS = ('depth', 'num_interaction', 'embed_dim', 'num_heads', 'template_size',
+                 'search_size', 'head_channels')
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Command-line interface."""
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split('\n\n')[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    data = parser.add_argument_group('data')
+    data.add_argument('--data', action='append', required=True, metavar='KIND[=PATH]',
+                      help='training data, repeatable: got10k=DIR, lasot=DIR, trackingnet=DIR, '
+                           'coco=DIR, simple=DIR (img/ + groundtruth.txt), synthetic')
+    data.add_argument('--data-weights', default='', metavar='W1,W2,...',
+                      help='sampling weights of the --data sources (default: equal)')
+    data.add_argument('--max-gap', type=int, default=200,
+                      help='largest frame distance between template and search (200)')
+    data.add_argument('--center-jitter', type=float, default=3.0)
+    data.add_argument('--scale-jitter', type=float, default=0.25)
+    data.add_argument('--template-factor', type=float, default=2.0)
+    data.add_argument('--search-factor', type=float, default=4.0)
+    data.add_argument('--pairs-per-scene', type=int, default=4,
+                      help='synthetic pairs drawn from each generated scene (speed)')
+    data.add_argument('--synthetic-heights', default='240,360', metavar='MIN,MAX',
+                      help='frame height range of synthetic videos in pixels (240,360)')
+
+    model = parser.add_argument_group('model')
+    model.add_argument('--variant', default='S6', choices=sorted(MODEL_VARIANTS),
+                       help='architecture to start from (B*: official ViT-B shapes; '
+                            'S*/M6: small members; micro: tests)')
+    for name in CONFIG_FIELDS:
+        model.add_argument('--' + name.replace('_', '-'), type=int, default=None,
+                           help=f'override the {name} of the variant')
+    model.add_argument('--init', type=Path, default=None,
+                       help='initial weights (official, converted or pruned checkpoint)')
+    model.add_argument('--resume', type=Path, default=None,
+                       help='continue a run from its checkpoint_last.pth')
+
+    optim = parser.add_argument_group('optimisation (defaults: the LiteTrack recipe)')
+    optim.add_argument('--steps', type=int, default=1000)
+    optim.add_argument('--batch-size', type=int, default=16)
+    optim.add_argument('--lr', type=float, default=1e-4)
+    optim.add_argument('--backbone-lr-mult', type=float, default=0.1,
+                       help='backbone learning-rate multiplier (0.1; use 1 from scratch)')
+    optim.add_argument('--weight-decay', type=float, default=1e-4)
+    optim.add_argument('--grad-clip', type=float, default=0.1)
+    optim.add_argument('--lr-drop-step', type=int, default=None,
+                       help='step of the x0.1 learning-rate drop (default 80%% of --steps)')
+    optim.add_argument('--lr-drop-factor', type=float, default=0.1)
+    optim.add_argument('--warmup-steps', type=int, default=0)
+    optim.add_argument('--no-amp', action='store_true', help='no mixed precision on GPU')
+
+    run = parser.add_argument_group('run')
+    run.add_argument('--out', type=Path, default=Path('runs/litetrack'))
+    run.add_argument('--device', default='auto', help='auto, cpu, cuda, cuda:N')
+    run.add_argument('--threads', type=int, default=None, help='torch CPU threads')
+    run.add_argument('--workers', type=int, default=0, help='data-loading processes')
+    run.add_argument('--seed', type=int, default=0)
+    run.add_argument('--log-every', type=int, default=10)
+    run.add_argument('--save-every', type=int, default=500)
+    run.add_argument('--no-progress', action='store_true', help='hide the progress bar')
+
+    evaluation = parser.add_argument_group('periodic evaluation (litetrack-eval)')
+    evaluation.add_argument('--eval-dataset', type=Path, default=None,
+                            help='dataset folder for litetrack-eval (off when absent)')
+    evaluation.add_argument('--eval-every', type=int, default=1000)
+    evaluation.add_argument('--eval-max-frames', type=int, default=None)
+    return parser
+
+
+class UsageError(Exception):
+    """A bad command line, reported without a traceback."""
+
+
+def model_config(args: argparse.Namespace) -> ModelConfig:
+    """Return the variant's config with the command-line overrides."""
+    changes = {name: getattr(args, name) for name in CONFIG_FIELDS
+               if getattr(args, name) is not None}
+    if args.embed_dim is not None and args.num_heads is None:
+        changes['num_heads'] = max(1, args.embed_dim // 64)
+    try:
+        return MODEL_VARIANTS[args.variant].replace(**changes)
+    except ValueError as error:
+        raise UsageError(str(error)) from error
+
+
+def choose_device(name: str) -> torch.device:
+    """``auto`` picks CUDA when available."""
+    if name == 'auto':
+        return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    return torch.device(name)
+
+
+def make_eval_hook(args: argparse.Namespace, device: torch.device):
+    """Return a hook that runs ``litetrack-eval`` on saved weights, or None."""
+    if args.eval_dataset is None:
+        return None
+    try:
+        from litetrack_ros.evaluation import cli as eval_cli  # noqa: PLC0415
+    except ImportError:
+        print(f'{PROG}: litetrack_ros.evaluation is not available; no periodic evaluation',
+              file=sys.stderr)
+        return None
+
+    def evaluate(step: int, weights: Path) -> dict[str, float] | None:
+        out = args.out / 'eval' / f'step{step:07d}'
+        argv = [str(args.eval_dataset), '--tracker',
+                f'litetrack:weights={weights},device={device.type},name=step{step}',
+                '--out', str(out), '--no-progress']
+        if args.eval_max_frames:
+            argv += ['--max-frames', str(args.eval_max_frames)]
+        status = eval_cli.main(argv)
+        if status != 0:
+            print(f'{PROG}: litetrack-eval exited with {status}', file=sys.stderr)
+            return None
+        return summarise_eval(out / 'results.json')
+
+    return evaluate
+
+
+def summarise_eval(results: Path) -> dict[str, float] | None:
+    """Return each tracker's overall AUC, precision@20 and fps from a ``results.json``."""
+    if not results.is_file():
+        return None
+    report = json.loads(results.read_text())
+    summary = {}
+    for tracker, entry in report.get('trackers', {}).items():
+        overall = entry.get('overall', {})
+        for key in ('auc', 'precision_20', 'fps'):
+            if isinstance(overall.get(key), (int, float)):
+                summary[f'{tracker} {key}'] = float(overall[key])
+    return summary
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``litetrack-train``; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        config = model_config(args)
+        resume = None
+        if args.resume is not None:
+            if not args.resume.is_file():
+                raise UsageError(f'--resume: {args.resume} does not exist')
+            resume = load_training_state(args.resume)
+            config = ModelConfig.from_dict(resume['config'])
+        weights = [float(w) for w in args.data_weights.split(',') if w.strip()]
+        if weights and len(weights) != len(args.data):
+            raise UsageError('--data-weights needs one weight per --data')
+        heights = tuple(int(v) for v in args.synthetic_heights.split(','))
+        if len(heights) != 2 or not 32 <= heights[0] <= heights[1]:
+            raise UsageError(f'bad --synthetic-heights {args.synthetic_heights!r}')
+        sources = [open_source(*parse_data_spec(spec), seed=args.seed,
+                               pairs_per_scene=args.pairs_per_scene, synthetic_heights=heights)
+                   for spec in args.data]
+    except (UsageError, DataError, ValueError) as error:
+        print(f'{PROG}: error: {error}', file=sys.stderr)
+        return 2
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    enable_flush_denormal()
+    torch.manual_seed(args.seed)
+    device = choose_device(args.device)
+    params = ProcessingParams(
+        template_size=config.template_size, search_size=config.search_size,
+        template_factor=args.template_factor, search_factor=args.search_factor,
+        center_jitter=args.center_jitter, scale_jitter=args.scale_jitter, max_gap=args.max_gap)
+    dataset = PairDataset(sources, params, seed=args.seed, weights=weights or None)
+    settings = TrainSettings(
+        steps=args.steps, batch_size=args.batch_size, lr=args.lr,
+        backbone_lr_multiplier=args.backbone_lr_mult, weight_decay=args.weight_decay,
+        grad_clip=args.grad_clip, lr_drop_step=args.lr_drop_step,
+        lr_drop_factor=args.lr_drop_factor, warmup_steps=args.warmup_steps,
+        amp=not args.no_amp, log_every=args.log_every, save_every=args.save_every,
+        eval_every=args.eval_every if args.eval_dataset else 0, workers=args.workers,
+        seed=args.seed, extra={'data': list(args.data)})
+    try:
+        model = build_model(config, None if resume else args.init)
+    except (RuntimeError, ValueError) as error:
+        print(f'{PROG}: error: cannot initialise from {args.init}: {error}', file=sys.stderr)
+        return 2
+    print(f'{PROG}: {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters, '
+          f'config {config.to_dict()}, data {[s.name for s in sources]}, device {device}',
+          file=sys.stderr)
+    last = train(model, dataset, settings, args.out, device, resume=resume,
+                 eval_hook=make_eval_hook(args, device), progress=not args.no_progress)
+    print(f'{PROG}: done; last losses {last}; weights in {args.out}', file=sys.stderr)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

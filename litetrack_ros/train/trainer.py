@@ -1,0 +1,317 @@
+# Copyright 2026 The litetrack_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""The training loop: optimiser, schedule, checkpoints, logs and periodic evaluation.
+
+The recipe is LiteTrack's (OSTrack's): AdamW, lr 1e-4 with the backbone at 0.1x,
+weight decay 1e-4, gradient clipping at norm 0.1, a step decay (x0.1) late in
+training, mixed precision on GPU.  Everything is a parameter, because training a
+small member from scratch (no pre-trained backbone) wants a higher learning rate
+and no backbone discount.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import asdict, dataclass, field
+import math
+import os
+from pathlib import Path
+import time
+from typing import Any, Callable, Iterator
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from litetrack_ros.model.checkpoint import load_checkpoint, save_safetensors
+from litetrack_ros.model.config import VARIANTS, ModelConfig
+from litetrack_ros.model.litetrack import LiteTrack
+from litetrack_ros.train.data import PairDataset, collate
+from litetrack_ros.train.targets import build_targets, tracking_loss
+
+# Small members of the LiteTrack family for CPU robots (same architecture, narrower and
+# with smaller crops; the crop factors stay 2 and 4), plus 'micro' for tests.
+SMALL_VARIANTS: dict[str, ModelConfig] = {
+    'S4': ModelConfig(depth=4, num_interaction=2, embed_dim=192, num_heads=3,
+                      template_size=80, search_size=160, head_channels=64),
+    'S6': ModelConfig(depth=6, num_interaction=3, embed_dim=192, num_heads=3,
+                      template_size=80, search_size=160, head_channels=64),
+    'M6': ModelConfig(depth=6, num_interaction=3, embed_dim=384, num_heads=6,
+                      template_size=96, search_size=192, head_channels=128),
+    'micro': ModelConfig(depth=2, num_interaction=1, embed_dim=32, num_heads=2,
+                         template_size=32, search_size=64, head_channels=16),
+}
+MODEL_VARIANTS: dict[str, ModelConfig] = {**VARIANTS, **SMALL_VARIANTS}
+
+LOG_FIELDS = ('step', 'loss', 'focal', 'l1', 'giou', 'iou', 'lr', 'seconds')
+TRAIN_STATE_NAME = 'checkpoint_last.pth'
+WEIGHTS_NAME = 'weights_last.safetensors'
+
+
+@dataclass
+class TrainSettings:
+    """Everything that defines a training run (saved with each checkpoint)."""
+
+    steps: int = 1000
+    batch_size: int = 16
+    lr: float = 1e-4
+    backbone_lr_multiplier: float = 0.1
+    weight_decay: float = 1e-4
+    grad_clip: float = 0.1
+    lr_drop_step: int | None = None  # default: 80 % of the steps
+    lr_drop_factor: float = 0.1
+    warmup_steps: int = 0
+    amp: bool = True  # only used on CUDA
+    log_every: int = 10
+    save_every: int = 500
+    eval_every: int = 0
+    workers: int = 0
+    seed: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def drop_step(self) -> int:
+        """Step at which the learning rate is multiplied by ``lr_drop_factor``."""
+        return self.lr_drop_step if self.lr_drop_step is not None else int(0.8 * self.steps)
+
+
+def parameter_groups(model: LiteTrack, settings: TrainSettings) -> list[dict[str, Any]]:
+    """Backbone at ``lr * backbone_lr_multiplier``, the rest (head, target token) at ``lr``."""
+    backbone, rest = [], []
+    for name, parameter in model.named_parameters():
+        if parameter.requires_grad:
+            (backbone if name.startswith('backbone.') else rest).append(parameter)
+    return [{'params': rest, 'lr': settings.lr, 'base_lr': settings.lr},
+            {'params': backbone, 'lr': settings.lr * settings.backbone_lr_multiplier,
+             'base_lr': settings.lr * settings.backbone_lr_multiplier}]
+
+
+def learning_rate_scale(step: int, settings: TrainSettings) -> float:
+    """Linear warm-up, then the step decay."""
+    scale = settings.lr_drop_factor if step >= settings.drop_step else 1.0
+    if settings.warmup_steps and step < settings.warmup_steps:
+        scale *= (step + 1) / settings.warmup_steps
+    return scale
+
+
+def infinite_batches(loader: DataLoader) -> Iterator[dict[str, torch.Tensor]]:
+    """Iterate over a loader forever (its sampler is sequential, so the data never repeats)."""
+    while True:
+        yield from loader
+
+
+class SequentialFrom(torch.utils.data.Sampler):
+    """Indices ``start, start + 1, ...``: resuming continues with fresh pairs."""
+
+    def __init__(self, start: int, length: int) -> None:
+        self.start = start
+        self.length = length
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(self.start, self.length))
+
+    def __len__(self) -> int:
+        return self.length - self.start
+
+
+def write_loss_plot(csv_path: Path, png_path: Path) -> None:
+    """Plot the loss curves of a training log (smoothed) to a PNG."""
+    import matplotlib  # noqa: PLC0415 - optional, heavy
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    with open(csv_path, newline='') as file:
+        rows = list(csv.DictReader(file))
+    if not rows:
+        return
+    steps = [int(row['step']) for row in rows]
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    for name, weight in (('loss', 1.0), ('focal', 1.0), ('l1', 5.0), ('giou', 2.0)):
+        values = [float(row[name]) * weight for row in rows]
+        label = name if weight == 1.0 else f'{weight:g} x {name}'
+        left.plot(steps, smooth(values), label=label)
+    left.set_xlabel('step')
+    left.set_ylabel('loss (smoothed)')
+    left.set_yscale('log')
+    left.legend()
+    left.grid(alpha=0.3)
+    right.plot(steps, smooth([float(row['iou']) for row in rows]), label='train IoU at peak')
+    right.set_xlabel('step')
+    right.set_ylim(0, 1)
+    right.legend()
+    right.grid(alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(png_path, dpi=100)
+    plt.close(figure)
+
+
+def truncate_log(csv_path: Path, last_step: int) -> None:
+    """Drop log rows after ``last_step`` (written after the checkpoint a run resumes from)."""
+    with open(csv_path, newline='') as file:
+        rows = [row for row in csv.DictReader(file) if int(row['step']) <= last_step]
+    with open(csv_path, 'w', newline='') as file:
+        writer = csv.DictWriter(file, fieldnames=LOG_FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def smooth(values: list[float], span: int = 10) -> list[float]:
+    """Exponential moving average (span in log rows)."""
+    alpha = 2.0 / (span + 1)
+    out, average = [], None
+    for value in values:
+        average = value if average is None else alpha * value + (1 - alpha) * average
+        out.append(average)
+    return out
+
+
+def save_training_state(path: Path, model: LiteTrack, optimizer: torch.optim.Optimizer,
+                        scaler: Any, step: int, settings: TrainSettings) -> None:
+    """Write everything needed to resume (tensors and plain containers only)."""
+    state = {'net': model.state_dict(), 'optimizer': optimizer.state_dict(),
+             'scaler': scaler.state_dict() if scaler is not None else {},
+             'step': step, 'config': model.config.to_dict(), 'settings': asdict(settings)}
+    temporary = path.with_suffix('.tmp')
+    torch.save(state, temporary)
+    os.replace(temporary, path)  # never leave a half-written checkpoint behind
+
+
+def load_training_state(path: Path) -> dict[str, Any]:
+    """Read a file written by :func:`save_training_state` (weights-only unpickling)."""
+    return torch.load(path, map_location='cpu', weights_only=True)
+
+
+def build_model(config: ModelConfig, init: Path | None = None) -> LiteTrack:
+    """Return a fresh model, or one initialised from weights matching the config."""
+    model = LiteTrack(config)
+    if init is not None:
+        checkpoint = load_checkpoint(init)
+        state = checkpoint.state_dict
+        # A different search size is fine: resize the stored position embedding.
+        if checkpoint.config.search_size != config.search_size:
+            from litetrack_ros.model.litetrack import resize_pos_embed  # noqa: PLC0415
+            state = dict(state)
+            state['backbone.pos_embed_x'] = resize_pos_embed(
+                state['backbone.pos_embed_x'], config.search_feat_size)
+        model.load_state_dict(state, strict=True)
+    return model
+
+
+EvalHook = Callable[[int, Path], dict[str, float] | None]
+
+
+def train(model: LiteTrack, dataset: PairDataset, settings: TrainSettings, out_dir: Path,
+          device: torch.device, resume: dict[str, Any] | None = None,
+          eval_hook: EvalHook | None = None, progress: bool = True) -> dict[str, float]:
+    """Train ``model`` in place; returns the last logged losses.
+
+    Writes ``out_dir/losses.csv``, ``losses.png``, ``checkpoint_last.pth`` (resumable)
+    and ``weights_last.safetensors`` (the model with its config, for the tracker).
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.to(device).train()
+    optimizer = torch.optim.AdamW(parameter_groups(model, settings), lr=settings.lr,
+                                  weight_decay=settings.weight_decay)
+    use_amp = settings.amp and device.type == 'cuda'
+    scaler = torch.amp.GradScaler('cuda') if use_amp else None
+    start = 0
+    if resume is not None:
+        model.load_state_dict(resume['net'])
+        optimizer.load_state_dict(resume['optimizer'])
+        if scaler is not None and resume.get('scaler'):
+            scaler.load_state_dict(resume['scaler'])
+        start = int(resume['step'])
+
+    loader = DataLoader(dataset, batch_size=settings.batch_size,
+                        sampler=SequentialFrom(start * settings.batch_size, len(dataset)),
+                        num_workers=settings.workers, collate_fn=collate,
+                        persistent_workers=settings.workers > 0,
+                        prefetch_factor=4 if settings.workers > 0 else None)
+    batches = infinite_batches(loader)
+    csv_path = out_dir / 'losses.csv'
+    new_log = start == 0 or not csv_path.is_file()
+    if not new_log:
+        truncate_log(csv_path, start)
+    log_file = open(csv_path, 'w' if new_log else 'a', newline='')
+    writer = csv.DictWriter(log_file, fieldnames=LOG_FIELDS)
+    if new_log:
+        writer.writeheader()
+    feat_size = model.config.search_feat_size
+
+    bar = None
+    if progress:
+        from tqdm import tqdm  # noqa: PLC0415
+        bar = tqdm(total=settings.steps, initial=start, unit='step', dynamic_ncols=True)
+    sums: dict[str, float] = {}
+    count = 0
+    last: dict[str, float] = {}
+    started = time.monotonic()
+    try:
+        for step in range(start, settings.steps):
+            for group in optimizer.param_groups:
+                group['lr'] = group['base_lr'] * learning_rate_scale(step, settings)
+            batch = {name: value.to(device, non_blocking=True)
+                     for name, value in next(batches).items()}
+            targets = build_targets(batch['search_box'], feat_size)
+            with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
+                state = model.encode_template(batch['template'], batch['template_box'])
+                output = model.track_search(state, batch['search'])
+            terms = tracking_loss(output, targets)
+            optimizer.zero_grad(set_to_none=True)
+            if scaler is not None:
+                scaler.scale(terms.total).backward()
+                scaler.unscale_(optimizer)
+            else:
+                terms.total.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), settings.grad_clip)
+            if scaler is not None:
+                scaler.step(optimizer)
+                scaler.update()
+            else:
+                optimizer.step()
+
+            values = {'loss': terms.total.item(), 'focal': terms.focal.item(),
+                      'l1': terms.l1.item(), 'giou': terms.giou.item(), 'iou': terms.iou.item()}
+            if not math.isfinite(values['loss']):
+                raise FloatingPointError(f'loss became {values["loss"]} at step {step}')
+            for name, value in values.items():
+                sums[name] = sums.get(name, 0.0) + value
+            count += 1
+            done = step + 1
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(loss=f'{values["loss"]:.3f}', iou=f'{values["iou"]:.2f}')
+            if done % settings.log_every == 0 or done == settings.steps:
+                last = {name: total / count for name, total in sums.items()}
+                writer.writerow({'step': done, **{k: f'{v:.5f}' for k, v in last.items()},
+                                 'lr': f'{optimizer.param_groups[0]["lr"]:.3g}',
+                                 'seconds': f'{time.monotonic() - started:.1f}'})
+                log_file.flush()
+                sums, count = {}, 0
+            if done % settings.save_every == 0 or done == settings.steps:
+                save_training_state(out_dir / TRAIN_STATE_NAME, model, optimizer, scaler, done,
+                                    settings)
+                save_weights(model, out_dir / WEIGHTS_NAME)
+                write_loss_plot(csv_path, out_dir / 'losses.png')
+            if eval_hook is not None and settings.eval_every and (
+                    done % settings.eval_every == 0 or done == settings.steps):
+                weights = out_dir / f'weights_step{done:07d}.safetensors'
+                save_weights(model, weights)
+                model.eval()
+                scores = eval_hook(done, weights)
+                model.train()
+                if scores and bar is not None:
+                    bar.write(f'step {done}: ' + ', '.join(
+                        f'{k} {v:.3f}' for k, v in scores.items()))
+    finally:
+        log_file.close()
+        if bar is not None:
+            bar.close()
+    return last
+
+
+def save_weights(model: LiteTrack, path: Path) -> None:
+    """Write the model (float32, CPU) as safetensors with its config."""
+    state = {key: value.detach().float().cpu() if value.is_floating_point() else value.cpu()
+             for key, value in model.state_dict().items()}
+    save_safetensors(state, path, config=model.config)
