@@ -20,11 +20,15 @@ LAUNCH_FILES = sorted((REPO_ROOT / 'launch').glob('*.launch.py'))
 EXTERNAL_EXECUTABLES = {('rviz2', 'rviz2')}
 
 
-def installed_executables() -> set[str]:
+def cmake_entry_points(list_name: str) -> dict[str, str]:
+    """Return the `name=module` entries of a CMakeLists.txt list."""
     cmake = (REPO_ROOT / 'CMakeLists.txt').read_text()
-    names = re.search(r'set\(LITETRACK_EXECUTABLES ([^)]*)\)', cmake).group(1).split()
-    assert all((REPO_ROOT / 'scripts' / f'{name}.in').is_file() for name in names)
-    return set(names)
+    body = re.search(rf'set\({list_name}\n(.*?)\)', cmake, re.DOTALL).group(1)
+    return dict(entry.strip('"').split('=') for entry in body.split())
+
+
+def installed_executables() -> set[str]:
+    return set(cmake_entry_points('LITETRACK_EXECUTABLES'))
 
 
 def keyword_strings(tree: ast.AST, keyword: str) -> list[str]:
@@ -97,3 +101,18 @@ def test_rviz_config_shows_the_debug_image():
     displays = rviz['Visualization Manager']['Displays']
     topics = [d['Topic']['Value'] for d in displays if d['Class'].endswith('/Image')]
     assert topics and all(t.endswith('litetrack/debug_image') for t in topics)
+
+
+def test_entry_points_name_modules_with_main():
+    entries = {**cmake_entry_points('LITETRACK_EXECUTABLES'),
+               **cmake_entry_points('LITETRACK_CLIS')}
+    for name, module in entries.items():
+        path = REPO_ROOT / (module.replace('.', '/') + '.py')
+        assert path.is_file(), (name, module)
+        assert re.search(r'^def main\(', path.read_text(), re.MULTILINE), (name, module)
+
+
+def test_cmake_and_setup_py_install_the_same_command_line_tools():
+    setup = (REPO_ROOT / 'setup.py').read_text()
+    declared = dict(re.findall(r"'([\w-]+) = ([\w.]+):main'", setup))
+    assert declared == cmake_entry_points('LITETRACK_CLIS')
