@@ -226,12 +226,19 @@ def test_fast_camera_slow_model_drops_stale_frames(namespace, tmp_path):
     with background_process(command) as tracker, ros_node('fast_camera') as node:
         publisher = node.create_publisher(Image, image_topic, 10)
 
-        def on_detections(array: Detection2DArray) -> None:
-            sent = array.header.stamp.sec + array.header.stamp.nanosec * 1e-9
-            latencies.append(time.time() - sent)
+        def on_detections(array: Detection2DArray, info: dict | None = None) -> None:
+            # The middleware's reception time where rclpy gives it (Iron and later):
+            # this process is busy publishing at 60 Hz, and its own scheduling
+            # delays are not the node's latency.
+            received_ns = (info or {}).get('received_timestamp') or time.time_ns()
+            sent_ns = array.header.stamp.sec * 10**9 + array.header.stamp.nanosec
+            latencies.append((received_ns - sent_ns) * 1e-9)
 
-        node.create_subscription(Detection2DArray, f'{namespace}/litetrack/detections',
-                                 on_detections, 50)
+        import rclpy.subscription
+        with_info = hasattr(rclpy.subscription, 'MessageInfo')
+        node.create_subscription(
+            Detection2DArray, f'{namespace}/litetrack/detections',
+            (lambda a, i: on_detections(a, i)) if with_info else on_detections, 50)
         node.create_subscription(DiagnosticArray, '/diagnostics', diagnostics.append, 50)
         assert spin_until(node, lambda: publisher.get_subscription_count() > 0, timeout_s=90)
         frame = rgb_image(640, 480, 0)
@@ -250,8 +257,14 @@ def test_fast_camera_slow_model_drops_stale_frames(namespace, tmp_path):
     values = {kv.key: kv.value for kv in ours[-1].status[0].values}
     assert int(values['frames_dropped']) > 0, values
     assert float(values['tracking_rate_hz']) < float(values['input_rate_hz'])
+    # Queued frames would make the latency grow by ~the processing time every
+    # frame (tens of seconds over this run); dropping stale frames keeps it flat.
     assert len(latencies) > 20
-    assert np.percentile(latencies, 95) < 2.0, 'latency must stay bounded, not grow'
+    fifth = len(latencies) // 5
+    first, last = np.median(latencies[:fifth]), np.median(latencies[-fifth:])
+    assert np.median(latencies) < 1.0, latencies
+    assert last < 2 * first + 0.5, ('latency grew', first, last)
+    assert np.percentile(latencies, 95) < 3.0, latencies
     assert memory['after_60s'] - memory['after_10s'] < 40, memory
 
 
