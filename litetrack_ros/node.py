@@ -35,7 +35,7 @@ import rclpy
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
 from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
-from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CompressedImage, Image
 from std_srvs.srv import Trigger
 from vision_msgs.msg import Detection2D, Detection2DArray, ObjectHypothesisWithPose
@@ -73,8 +73,9 @@ PARAMETERS = (
                   "checkpoint's (256). Smaller is faster and less accurate.", low=0, high=512),
     ParameterSpec('allow_untrained', False, 'Run a random network when no checkpoint is '
                   'found (output labelled UNTRAINED; for demos and tests only).'),
-    ParameterSpec('image_qos', 'sensor_data', 'Image subscription QoS: sensor_data '
-                  '(best effort, accepts reliable publishers too) or reliable.'),
+    ParameterSpec('image_qos', 'auto', 'Image subscription reliability: auto (reliable when '
+                  'every publisher is reliable, else best effort; rechecked every 2 s), '
+                  'sensor_data (best effort) or reliable.'),
     ParameterSpec('input_transport', 'raw', 'raw (sensor_msgs/Image on image) or compressed '
                   '(sensor_msgs/CompressedImage on <image>/compressed).'),
     ParameterSpec('lost_threshold', 0.25, 'Confidence below which a frame counts as a miss.',
@@ -144,6 +145,8 @@ class LiteTrackNode(LifecycleNode):
         self._frames: deque = deque(maxlen=self._param('frame_buffer_size'))
         self._newest: Any = None  # message not yet tracked
         self._subscription = None
+        self._qos_timer = None
+        self._image_reliability = ReliabilityPolicy.BEST_EFFORT
         # Made by configure, destroyed by cleanup.
         self._detections_pub = self._debug_pub = self._diagnostics_pub = None
         self._set_target_srv = self._reset_srv = None
@@ -183,16 +186,24 @@ class LiteTrackNode(LifecycleNode):
         """Start listening to the camera."""
         self._reset_counters()
         self._subscription = self._subscribe_images()
+        self._qos_timer = self.create_timer(2.0, self._follow_publisher_qos,
+                                            callback_group=self._service_group)
         return super().on_activate(state)
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Stop listening; the target and the network are kept."""
-        if self._subscription is not None:
-            self.destroy_subscription(self._subscription)
-            self._subscription = None
+        self._stop_listening()
         with self._frames_lock:
             self._newest = None
         return super().on_deactivate(state)
+
+    def _stop_listening(self) -> None:
+        if self._qos_timer is not None:
+            self.destroy_timer(self._qos_timer)
+            self._qos_timer = None
+        if self._subscription is not None:
+            self.destroy_subscription(self._subscription)
+            self._subscription = None
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Free the network (and its GPU memory) and everything configure made."""
@@ -201,9 +212,7 @@ class LiteTrackNode(LifecycleNode):
 
     def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Release everything on the way out."""
-        if self._subscription is not None:
-            self.destroy_subscription(self._subscription)
-            self._subscription = None
+        self._stop_listening()
         self._destroy_configured_entities()
         return super().on_shutdown(state)
 
@@ -263,21 +272,47 @@ class LiteTrackNode(LifecycleNode):
             f'LiteTrack {info.variant} ({info.parameters / 1e6:.1f} M parameters, search '
             f'{info.search_size} px) on {info.device} in {info.precision}, weights {info.weights}')
 
-    def _subscribe_images(self):
-        qos_name = self._param('image_qos')
-        if qos_name == 'reliable':
-            qos = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
-        else:
-            if qos_name != 'sensor_data':
-                self.get_logger().warning(f'unknown image_qos {qos_name!r}; using sensor_data')
-            qos = qos_profile_sensor_data
+    def _image_topic(self) -> tuple[type, str]:
         if self._param('input_transport') == 'compressed':
             # image_transport's convention: <base topic>/compressed, after remapping.
-            topic = self.resolve_topic_name('image') + '/compressed'
-            return self.create_subscription(CompressedImage, topic, self._on_image, qos,
-                                            callback_group=self._input_group)
-        return self.create_subscription(Image, 'image', self._on_image, qos,
+            return CompressedImage, self.resolve_topic_name('image') + '/compressed'
+        return Image, self.resolve_topic_name('image')
+
+    def _wanted_reliability(self, topic: str) -> ReliabilityPolicy:
+        choice = self._param('image_qos')
+        if choice == 'reliable':
+            return ReliabilityPolicy.RELIABLE
+        if choice != 'auto':
+            return ReliabilityPolicy.BEST_EFFORT  # sensor_data
+        # auto, as `ros2 topic echo` does: match the publishers. A best-effort
+        # subscription loses whole frames when a fragment of a large image is
+        # lost (most 640x480 frames on a loaded machine here), while a reliable
+        # one cannot connect to a best-effort camera at all.
+        publishers = self.get_publishers_info_by_topic(topic)
+        if publishers and all(p.qos_profile.reliability == ReliabilityPolicy.RELIABLE
+                              for p in publishers):
+            return ReliabilityPolicy.RELIABLE
+        return ReliabilityPolicy.BEST_EFFORT
+
+    def _subscribe_images(self):
+        message_type, topic = self._image_topic()
+        self._image_reliability = self._wanted_reliability(topic)
+        qos = QoSProfile(depth=5, reliability=self._image_reliability)
+        return self.create_subscription(message_type, topic, self._on_image, qos,
                                         callback_group=self._input_group)
+
+    def _follow_publisher_qos(self) -> None:
+        """Resubscribe when the publishers' reliability changed (image_qos: auto)."""
+        if self._subscription is None or self._param('image_qos') != 'auto':
+            return
+        _, topic = self._image_topic()
+        wanted = self._wanted_reliability(topic)
+        if wanted == self._image_reliability:
+            return
+        self.get_logger().info(f'publishers of {topic} changed: subscribing '
+                               f'{wanted.name.lower()}')
+        self.destroy_subscription(self._subscription)
+        self._subscription = self._subscribe_images()
 
     def _reset_counters(self) -> None:
         self._received = 0
@@ -476,6 +511,7 @@ class LiteTrackNode(LifecycleNode):
             'frames_received': self._received,
             'frames_dropped': self._dropped,
             'frames_rejected': self._rejected,
+            'image_reliability': self._image_reliability.name.lower(),
             'latency_p50_ms': f'{p50 * 1e3:.1f}' if p50 is not None else 'n/a',
             'latency_p95_ms': f'{p95 * 1e3:.1f}' if p95 is not None else 'n/a',
         }
