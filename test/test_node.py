@@ -259,7 +259,10 @@ def test_fast_camera_slow_model_drops_stale_frames(namespace, tmp_path):
     diagnostics: list[DiagnosticArray] = []
     memory: dict[str, float] = {}
     with background_process(command) as tracker, ros_node('fast_camera') as node:
-        publisher = node.create_publisher(Image, image_topic, 10)
+        # Best effort, as camera drivers publish: the node's latency is under test
+        # here, not the throughput of reliable DDS on two saturated cores.
+        from rclpy.qos import qos_profile_sensor_data
+        publisher = node.create_publisher(Image, image_topic, qos_profile_sensor_data)
 
         def on_detections(array: Detection2DArray, info: dict | None = None) -> None:
             # The middleware's reception time where rclpy gives it (Iron and later):
@@ -299,9 +302,7 @@ def test_fast_camera_slow_model_drops_stale_frames(namespace, tmp_path):
     first, last = np.median(latencies[:fifth]), np.median(latencies[-fifth:])
     assert np.median(latencies) < 1.0, latencies
     assert last < 2 * first + 0.5, ('latency grew', first, last)
-    # Reliable transport (image_qos auto, reliable publisher) of 54 MB/s on two
-    # busy cores delays some frames by a few seconds, but never more.
-    assert np.percentile(latencies, 95) < 5.0, latencies
+    assert np.percentile(latencies, 95) < 3.0, latencies
     assert memory['after_60s'] - memory['after_10s'] < 40, memory
 
 
