@@ -313,7 +313,7 @@ def bench_network(name: str, net_fp32: LiteTrack, device: str, precisions: Seque
     """Validate, then time one network on one device in each precision."""
     baseline = net_fp32.to(device=device, dtype=torch.float32).eval()
     inputs = network_inputs(baseline.config, device)
-    check_cache(baseline, inputs, f'{name} on {device}')
+    fp32_diff = check_cache(baseline, inputs, f'{name} on {device}')
     parameters = sum(param.numel() for param in baseline.parameters())
     results = []
     for precision in precisions:
@@ -321,7 +321,7 @@ def bench_network(name: str, net_fp32: LiteTrack, device: str, precisions: Seque
         dtype = DTYPES[precision]
         # The baseline stays float32; a reduced-precision candidate gets its own copy.
         net = baseline if dtype == torch.float32 else copy.deepcopy(baseline).to(dtype=dtype)
-        diff = cached_vs_baseline(net, baseline, inputs)
+        diff = fp32_diff if net is baseline else cached_vs_baseline(net, baseline, inputs)
         network = time_network(net, baseline, inputs, device, warmup, frames)
         # Tracker runs its own calls under inference_mode, as in the node.
         tracking = time_tracker(net, baseline, device, dtype, warmup, frames)

@@ -13,7 +13,7 @@ images (e.g. depth) are stretched to 0..255 first, see ``decode_image``.
 
 import array
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import cv2
 import numpy as np
@@ -150,6 +150,17 @@ def decode_compressed(format: str, data: ImageData) -> np.ndarray:
     if image.shape[2] == 4:
         return cv2.cvtColor(image, cv2.COLOR_BGRA2RGB)
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def decode_message(message: Any) -> np.ndarray:
+    """Decode a sensor_msgs/Image or CompressedImage message (read by its fields) to RGB.
+
+    Only the fields are used, so this module stays free of ROS imports.
+    """
+    if hasattr(message, 'format'):  # CompressedImage
+        return decode_compressed(message.format, message.data)
+    return decode_image(message.encoding, message.height, message.width, message.step,
+                        bool(message.is_bigendian), message.data)
 
 
 def encode_rgb8(image: np.ndarray) -> EncodedImage:

@@ -19,7 +19,6 @@ This is the only module of the package that imports rclpy.
 from collections import deque
 from dataclasses import dataclass
 import math
-from pathlib import Path
 import threading
 import time
 from typing import Any
@@ -40,9 +39,16 @@ from sensor_msgs.msg import CompressedImage, Image
 from std_srvs.srv import Trigger
 from vision_msgs.msg import Detection2D, Detection2DArray, ObjectHypothesisWithPose
 
-from litetrack_ros.image_codec import decode_compressed, decode_image, encode_rgb8
+from litetrack_ros.image_codec import decode_message, encode_rgb8
 from litetrack_ros.overlay import draw_track
-from litetrack_ros.runtime import TrackerInfo, WeightsError, build_tracker, resolve_weights
+from litetrack_ros.ros_tools.stamps import format_stamp, stamp_to_ns
+from litetrack_ros.runtime import (
+    TrackerInfo,
+    WeightsError,
+    build_tracker,
+    package_weights_folder,
+    resolve_weights,
+)
 from litetrack_ros.srv import SetTarget
 from litetrack_ros.stats import LatencyWindow, RateMeter
 from litetrack_ros.tracker import TrackResult
@@ -105,20 +111,6 @@ def describe(spec: ParameterSpec) -> ParameterDescriptor:
             descriptor.floating_point_range = [FloatingPointRange(
                 from_value=float(spec.low), to_value=float(spec.high), step=0.0)]
     return descriptor
-
-
-def package_weights_folder() -> Path | None:
-    """Return the installed package's weights/ folder, if the package is installed."""
-    try:
-        from ament_index_python.packages import get_package_share_directory
-        return Path(get_package_share_directory('litetrack_ros')) / 'weights'
-    except (ImportError, LookupError, ValueError):
-        return None
-
-
-def stamp_to_ns(stamp: Any) -> int:
-    """builtin_interfaces/Time as integer nanoseconds."""
-    return int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)
 
 
 class LiteTrackNode(LifecycleNode):
@@ -336,12 +328,6 @@ class LiteTrackNode(LifecycleNode):
         if self._wake_tracking is not None:
             self._wake_tracking.trigger()
 
-    def _decode(self, message: Image | CompressedImage):
-        if isinstance(message, CompressedImage):
-            return decode_compressed(message.format, message.data)
-        return decode_image(message.encoding, message.height, message.width, message.step,
-                            bool(message.is_bigendian), message.data)
-
     def _find_frame(self, stamp: Any) -> Image | CompressedImage | None:
         wanted = stamp_to_ns(stamp)
         with self._frames_lock:
@@ -362,7 +348,7 @@ class LiteTrackNode(LifecycleNode):
             return
         started = time.monotonic()
         try:
-            image = self._decode(message)
+            image = decode_message(message)
         except ValueError as error:
             self._rejected += 1
             self.get_logger().warning(f'frame rejected: {error}', throttle_duration_sec=5.0)
@@ -441,8 +427,7 @@ class LiteTrackNode(LifecycleNode):
         message = self._find_frame(request.stamp)
         if message is None:
             response.message = ('no frame received yet' if stamp_to_ns(request.stamp) == 0
-                                else f'no buffered frame has stamp {request.stamp.sec}.'
-                                f'{request.stamp.nanosec:09d}')
+                                else f'no buffered frame has stamp {format_stamp(request.stamp)}')
             return response
         box = request.bbox
         w, h = box.size_x, box.size_y
@@ -451,7 +436,7 @@ class LiteTrackNode(LifecycleNode):
             response.message = f'box is not finite: {xywh}'
             return response
         try:
-            image = self._decode(message)
+            image = decode_message(message)
             with self._tracker_lock:
                 if self._tracker is None:
                     response.message = 'node is not configured'
@@ -465,7 +450,7 @@ class LiteTrackNode(LifecycleNode):
             return response
         response.success = True
         response.message = (f'tracking id {response.track_id} from frame '
-                            f'{message.header.stamp.sec}.{message.header.stamp.nanosec:09d}')
+                            f'{format_stamp(message.header.stamp)}')
         self.get_logger().info(f'set_target: {response.message}, box {xywh}')
         return response
 

@@ -45,6 +45,7 @@ from litetrack_ros.runtime import (
     WeightsError,
     build_tracker,
     find_checkpoint,
+    package_weights_folder,
     resolve_weights,
 )
 from litetrack_ros.tracker import Tracker
@@ -84,15 +85,9 @@ def parse_box(text: str) -> tuple[float, float, float, float]:
 
 def default_weights_folders() -> list[Path]:
     """Folders searched when --weights is not given: installed share/, then the sources'."""
-    folders = []
-    try:
-        # Only the file index of a ROS install, no ROS runtime: fine in this layer.
-        from ament_index_python.packages import get_package_share_directory
-        folders.append(Path(get_package_share_directory('litetrack_ros')) / 'weights')
-    except (ImportError, LookupError, ValueError):
-        pass
-    folders.append(Path(__file__).resolve().parent.parent / 'weights')
-    return folders
+    installed = package_weights_folder()
+    sources = Path(__file__).resolve().parent.parent / 'weights'
+    return ([installed] if installed else []) + [sources]
 
 
 def find_weights(weights: str) -> Path | None:

@@ -80,6 +80,16 @@ def find_checkpoint(folder: Path) -> Path | None:
     return (official or candidates or [None])[0]
 
 
+def package_weights_folder() -> Path | None:
+    """Return the installed package's weights/ folder, if the package is installed."""
+    # Only the file index of a ROS install, no ROS runtime: fine in this layer.
+    try:
+        from ament_index_python.packages import get_package_share_directory
+        return Path(get_package_share_directory('litetrack_ros')) / 'weights'
+    except (ImportError, LookupError, ValueError):
+        return None
+
+
 def resolve_weights(weights: str, default_folder: Path | None) -> Path | None:
     """Find the checkpoint file named by a setting ('' = first one in the default folder)."""
     if weights:
@@ -129,8 +139,7 @@ def build_tracker(weights: Path | None, *, device: str = 'auto', precision: str 
         net = LiteTrack(VARIANTS[name])
         if size:
             net.set_search_size(size)
-        net = net.to(device=device, dtype=dtype).eval()
-        label = 'UNTRAINED'
+        label = 'UNTRAINED'  # Tracker moves the network to the device and dtype
     else:
         try:
             net = load_model(weights, device=device, dtype=dtype, search_size=size)

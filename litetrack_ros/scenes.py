@@ -213,16 +213,6 @@ def procedural_texture(rng: Rng, height: int, width: int) -> np.ndarray:
     return image
 
 
-def add_grain(rng: Rng, image: np.ndarray, sigma: float) -> np.ndarray:
-    """Add Gaussian noise of standard deviation ``sigma`` (grey levels) to a uint8 image."""
-    if sigma <= 0:
-        return image
-    noise = rng.standard_normal(image.shape, dtype=np.float32)
-    noise *= np.float32(sigma)
-    noise += image
-    return np.clip(noise, 0, 255).astype(np.uint8)
-
-
 def photo_patch(rng: Rng, photo: np.ndarray, height: int, width: int,
                 min_fraction: float = 0.3) -> np.ndarray:
     """Cut a random region of a photo (random flip, colour jitter) resized to the given size."""

@@ -262,8 +262,10 @@ class Tracker:
                 out.offset_map.float(),
                 self._window(score_map.shape[-1], score_map.device),
             )
-        box_cxcywh = boxes.reshape(-1, 4)[0].tolist()
-        confidence = float(scores.reshape(-1)[0])
+        # One device-to-host copy for the box and its score.
+        decoded = torch.cat((boxes.reshape(-1, 4)[0],
+                             scores.reshape(-1)[:1].to(boxes.dtype))).tolist()
+        box_cxcywh, confidence = decoded[:4], decoded[4]
         box = clip_box(
             map_box_back(box_cxcywh, search_box, self.search_size, resize_factor),
             image_h,

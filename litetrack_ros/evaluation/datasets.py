@@ -20,7 +20,6 @@ demand (:meth:`Sequence.load_frame`), so discovering a large dataset is cheap.
 from dataclasses import dataclass, field
 from pathlib import Path
 import re
-from typing import Iterator
 import warnings
 
 import cv2
@@ -53,12 +52,6 @@ class Sequence:
         if image is None:
             raise DatasetError(f'cannot read image {self.frame_paths[index]}')
         return image
-
-    def frames(self, limit: int | None = None) -> Iterator[np.ndarray]:
-        """Yield the BGR frames in order, at most ``limit`` of them."""
-        count = len(self) if limit is None else min(limit, len(self))
-        for index in range(count):
-            yield self.load_frame(index)
 
 
 def _natural_key(path: Path) -> list:

@@ -72,10 +72,18 @@ from sensor_msgs.msg import Image
 from vision_msgs.msg import Detection2DArray
 
 from litetrack_ros.frame_reader import FrameSourceError, is_camera, open_frames
-from litetrack_ros.image_codec import decode_image
+from litetrack_ros.image_codec import decode_message
 from litetrack_ros.offline import UsageError, parse_box
 from litetrack_ros.overlay import draw_track
-from litetrack_ros.runtime import WEIGHTS_HELP, find_checkpoint, resolve_device
+from litetrack_ros.ros_tools.select_target import make_request
+from litetrack_ros.ros_tools.stamps import NANOSECONDS_PER_SECOND, format_stamp, stamp_to_ns
+from litetrack_ros.ros_tools.video_source import positive_float, positive_int
+from litetrack_ros.runtime import (
+    WEIGHTS_HELP,
+    find_checkpoint,
+    package_weights_folder,
+    resolve_device,
+)
 from litetrack_ros.srv import SetTarget
 
 PROG = 'demo'
@@ -152,15 +160,6 @@ def installed_executable(name: str) -> Path:
     return Path(get_package_prefix('litetrack_ros')) / 'lib' / 'litetrack_ros' / name
 
 
-def package_weights_folder() -> Path | None:
-    """Return the installed package's weights/ folder (the node's default lookup)."""
-    from ament_index_python.packages import get_package_share_directory
-    try:
-        return Path(get_package_share_directory('litetrack_ros')) / 'weights'
-    except (LookupError, ValueError):
-        return None
-
-
 # --------------------------------------------------------------------- options
 
 
@@ -175,22 +174,6 @@ def parse_size(text: str) -> tuple[int, int]:
     if width < 64 or height < 64:
         raise argparse.ArgumentTypeError(f'size must be at least 64x64, got {text!r}')
     return width, height
-
-
-def positive_int(text: str) -> int:
-    """Parse an integer > 0 for argparse."""
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f'must be positive, got {text}')
-    return value
-
-
-def positive_float(text: str) -> float:
-    """Parse a number > 0 for argparse."""
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f'must be positive, got {text}')
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -460,17 +443,6 @@ def source_command(plan: SourcePlan) -> list[str]:
 # -------------------------------------------------------------------- recording
 
 
-def stamp_ns(stamp) -> int:
-    """builtin_interfaces/Time as integer nanoseconds."""
-    return int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)
-
-
-def format_stamp(nanoseconds: int) -> str:
-    """``sec.nanosec`` with nine digits, exact (no float rounding)."""
-    seconds, nanos = divmod(nanoseconds, 1_000_000_000)
-    return f'{seconds}.{nanos:09d}'
-
-
 @dataclass
 class FrameRecord:
     """Everything the recorder learnt about one frame."""
@@ -511,7 +483,6 @@ class AnnotatedVideo:
     def __init__(self, path: Path, fps: float) -> None:
         self.path, self._fps = path, fps
         self._writer: cv2.VideoWriter | None = None
-        self.frames = 0
 
     def write(self, rgb: np.ndarray) -> None:
         """Append a frame (the size of the first one)."""
@@ -525,18 +496,11 @@ class AnnotatedVideo:
         if (rgb.shape[1], rgb.shape[0]) != self._size:
             rgb = cv2.resize(rgb, self._size, interpolation=cv2.INTER_AREA)
         self._writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-        self.frames += 1
 
     def close(self) -> None:
         """Finish the file."""
         if self._writer is not None:
             self._writer.release()
-
-
-def decode(message: Image) -> np.ndarray:
-    """Pixels of an Image message as RGB."""
-    return decode_image(message.encoding, message.height, message.width, message.step,
-                        bool(message.is_bigendian), message.data)
 
 
 class Recorder(Node):
@@ -623,7 +587,7 @@ class Recorder(Node):
         index = self._frame_index(message)
         if index is None:
             return
-        stamp = stamp_ns(message.header.stamp)
+        stamp = stamp_to_ns(message.header.stamp)
         record = FrameRecord(position=len(self.frames), index=index, stamp_ns=stamp,
                              image=message)
         self.frames.append(record)
@@ -643,7 +607,7 @@ class Recorder(Node):
         # handles every image) is not the pipeline's latency.
         received_ns = info.get('received_timestamp') or self.get_clock().now().nanoseconds
         self.last_message_s = time.monotonic()
-        stamp = stamp_ns(message.header.stamp)
+        stamp = stamp_to_ns(message.header.stamp)
         record = self._by_stamp.get(stamp)
         if record is None:
             keep_newest(self._early_detections, stamp, (message, received_ns))
@@ -652,7 +616,7 @@ class Recorder(Node):
 
     def _on_debug(self, message: Image) -> None:
         self.last_message_s = time.monotonic()
-        stamp = stamp_ns(message.header.stamp)
+        stamp = stamp_to_ns(message.header.stamp)
         record = self._by_stamp.get(stamp)
         if record is None:
             keep_newest(self._early_debug, stamp, message)
@@ -693,11 +657,7 @@ class Recorder(Node):
             box = self.plan.initial_box
         else:
             box = tuple(float(v) for v in self.plan.groundtruth[record.index])
-        request = SetTarget.Request()
-        x, y, w, h = box
-        request.bbox.center.position.x, request.bbox.center.position.y = x + w / 2, y + h / 2
-        request.bbox.size_x, request.bbox.size_y = float(w), float(h)
-        request.stamp.sec, request.stamp.nanosec = divmod(record.stamp_ns, 1_000_000_000)
+        request = make_request(box, divmod(record.stamp_ns, NANOSECONDS_PER_SECOND))
         future = self.set_target_client.call_async(request)
         self._target_request = future
         future.add_done_callback(lambda done: self._on_target_set(done, record, box))
@@ -753,12 +713,12 @@ class Recorder(Node):
 
     def _annotated(self, record: FrameRecord) -> np.ndarray:
         if record.initial:
-            return draw_track(decode(record.image), self.initial_box, confidence=None,
+            return draw_track(decode_message(record.image), self.initial_box, confidence=None,
                               state='target set', untrained=self.untrained)
         if record.debug is not None:
-            return decode(record.debug)
+            return decode_message(record.debug)
         state = {'skipped': 'skipped (node busy)'}.get(record.status(), record.status())
-        return draw_track(decode(record.image), record.box, confidence=record.score,
+        return draw_track(decode_message(record.image), record.box, confidence=record.score,
                           state=state, untrained=self.untrained)
 
     def finish(self) -> None:

@@ -34,6 +34,7 @@ from rclpy.utilities import remove_ros_args
 from vision_msgs.msg import BoundingBox2D
 
 from litetrack_ros.gui import GuiUnavailableError, open_window
+from litetrack_ros.ros_tools.stamps import format_stamp
 from litetrack_ros.srv import SetTarget
 
 DEFAULT_SERVICE = '/litetrack/set_target'
@@ -44,7 +45,6 @@ EXIT_ACCEPTED = 0
 EXIT_REFUSED = 1
 EXIT_UNAVAILABLE = 2
 
-NANOSECONDS_PER_SECOND = 1_000_000_000
 _STAMP_PATTERN = re.compile(r'(\d+)(?:\.(\d{0,9}))?')
 
 
@@ -124,7 +124,7 @@ def send_target(node: Node, service: str, request: SetTarget.Request,
     bbox = request.bbox
     print(f'requesting center=({bbox.center.position.x:g}, {bbox.center.position.y:g}) '
           f'size=({bbox.size_x:g}, {bbox.size_y:g}) '
-          f'stamp={request.stamp.sec}.{request.stamp.nanosec:09d} from {service}', flush=True)
+          f'stamp={format_stamp(request.stamp)} from {service}', flush=True)
     try:
         response = call_set_target(node, service, request, timeout_s)
     except ServiceUnavailableError as error:
@@ -146,7 +146,7 @@ def run_gui(node: Node, image_topic: str, service: str, timeout_s: float) -> int
     cv2 = require_gui()
     from sensor_msgs.msg import CompressedImage, Image
 
-    from litetrack_ros.image_codec import ImageDecodeError, decode_compressed, decode_image
+    from litetrack_ros.image_codec import ImageDecodeError, decode_message
 
     compressed = image_topic.rstrip('/').endswith('/compressed')
     newest = []
@@ -166,9 +166,7 @@ def run_gui(node: Node, image_topic: str, service: str, timeout_s: float) -> int
             if newest and newest[0] is not shown_message:
                 message = newest[0]
                 try:
-                    rgb = (decode_compressed(message.format, message.data) if compressed else
-                           decode_image(message.encoding, message.height, message.width,
-                                        message.step, bool(message.is_bigendian), message.data))
+                    rgb = decode_message(message)
                 except ImageDecodeError as error:
                     if str(error) != last_error:
                         print(f'select_target: cannot show frame: {error}', file=sys.stderr)

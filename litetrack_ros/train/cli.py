@@ -29,6 +29,7 @@ import torch
 
 from litetrack_ros.model.config import ModelConfig
 from litetrack_ros.model.litetrack import enable_flush_denormal
+from litetrack_ros.runtime import resolve_device
 from litetrack_ros.train.data import (
     DataError,
     PairDataset,
@@ -59,12 +60,15 @@ def build_parser() -> argparse.ArgumentParser:
                            'coco=DIR, simple=DIR (img/ + groundtruth.txt), synthetic')
     data.add_argument('--data-weights', default='', metavar='W1,W2,...',
                       help='sampling weights of the --data sources (default: equal)')
-    data.add_argument('--max-gap', type=int, default=200,
-                      help='largest frame distance between template and search (200)')
-    data.add_argument('--center-jitter', type=float, default=3.0)
-    data.add_argument('--scale-jitter', type=float, default=0.25)
-    data.add_argument('--template-factor', type=float, default=2.0)
-    data.add_argument('--search-factor', type=float, default=4.0)
+    data.add_argument('--max-gap', type=int, default=ProcessingParams.max_gap,
+                      help='largest frame distance between template and search (%(default)s)')
+    data.add_argument('--center-jitter', type=float, default=ProcessingParams.center_jitter)
+    data.add_argument('--scale-jitter', type=float, default=ProcessingParams.scale_jitter)
+    # The tracker crops with its own factors: other values here train a model
+    # that the tracker then feeds crops of the wrong scale.
+    data.add_argument('--template-factor', type=float,
+                      default=ProcessingParams.template_factor)
+    data.add_argument('--search-factor', type=float, default=ProcessingParams.search_factor)
     data.add_argument('--pairs-per-scene', type=int, default=4,
                       help='synthetic pairs drawn from each generated scene (speed)')
     data.add_argument('--synthetic-heights', default='240,360', metavar='MIN,MAX',
@@ -130,13 +134,6 @@ def model_config(args: argparse.Namespace) -> ModelConfig:
         raise UsageError(str(error)) from error
 
 
-def choose_device(name: str) -> torch.device:
-    """``auto`` picks CUDA when available."""
-    if name == 'auto':
-        return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    return torch.device(name)
-
-
 def make_eval_hook(args: argparse.Namespace, device: torch.device):
     """Return a hook that runs ``litetrack-eval`` on saved weights, or None."""
     if args.eval_dataset is None:
@@ -199,6 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sources = [open_source(*parse_data_spec(spec), seed=args.seed,
                                pairs_per_scene=args.pairs_per_scene, synthetic_heights=heights)
                    for spec in args.data]
+        device = torch.device(resolve_device(args.device))
     except (UsageError, DataError, ValueError) as error:
         print(f'{PROG}: error: {error}', file=sys.stderr)
         return 2
@@ -207,7 +205,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     enable_flush_denormal()
     torch.manual_seed(args.seed)
-    device = choose_device(args.device)
     params = ProcessingParams(
         template_size=config.template_size, search_size=config.search_size,
         template_factor=args.template_factor, search_factor=args.search_factor,

@@ -45,6 +45,7 @@ from torch.utils.data import Dataset
 
 from litetrack_ros import scenes
 from litetrack_ros.geometry import box_to_template_coords, crop_square, normalize_image
+from litetrack_ros.tracker import SEARCH_FACTOR, TEMPLATE_FACTOR
 
 Rng = np.random.Generator
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp')
@@ -64,8 +65,8 @@ class ProcessingParams:
 
     template_size: int = 128
     search_size: int = 256
-    template_factor: float = 2.0
-    search_factor: float = 4.0
+    template_factor: float = TEMPLATE_FACTOR
+    search_factor: float = SEARCH_FACTOR
     center_jitter: float = 3.0
     scale_jitter: float = 0.25
     max_gap: int = 200

@@ -183,17 +183,14 @@ def load_training_state(path: Path) -> dict[str, Any]:
 
 def build_model(config: ModelConfig, init: Path | None = None) -> LiteTrack:
     """Return a fresh model, or one initialised from weights matching the config."""
-    model = LiteTrack(config)
-    if init is not None:
-        checkpoint = load_checkpoint(init)
-        state = checkpoint.state_dict
-        # A different search size is fine: resize the stored position embedding.
-        if checkpoint.config.search_size != config.search_size:
-            from litetrack_ros.model.litetrack import resize_pos_embed  # noqa: PLC0415
-            state = dict(state)
-            state['backbone.pos_embed_x'] = resize_pos_embed(
-                state['backbone.pos_embed_x'], config.search_feat_size)
-        model.load_state_dict(state, strict=True)
+    if init is None:
+        return LiteTrack(config)
+    checkpoint = load_checkpoint(init)
+    # A different search size is fine: load at the stored one, then resize.
+    model = LiteTrack(config.replace(search_size=checkpoint.config.search_size))
+    model.load_state_dict(checkpoint.state_dict, strict=True)
+    if config.search_size != checkpoint.config.search_size:
+        model.set_search_size(config.search_size)
     return model
 
 
