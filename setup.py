@@ -26,6 +26,10 @@ setup(
         'tqdm>=4.60',
     ],
     package_data={'litetrack_ros.train': ['DATA_LICENSES.md']},
+    # The default weights go where a ROS install puts them (share/litetrack_ros/weights),
+    # so `litetrack-track` and `litetrack-eval` find them after a plain pip install too.
+    data_files=[('share/litetrack_ros/weights',
+                 ['weights/litetrack_default_s.safetensors', 'weights/MODEL_CARD.md'])],
     extras_require={
         'test': ['pytest>=7', 'ruff>=0.6'],
     },

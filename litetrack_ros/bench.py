@@ -314,7 +314,7 @@ def bench_network(name: str, net_fp32: LiteTrack, device: str, precisions: Seque
     baseline = net_fp32.to(device=device, dtype=torch.float32).eval()
     inputs = network_inputs(baseline.config, device)
     fp32_diff = check_cache(baseline, inputs, f'{name} on {device}')
-    parameters = sum(param.numel() for param in baseline.parameters())
+    parameters = baseline.num_parameters
     results = []
     for precision in precisions:
         print(f'timing {name} on {device} in {precision}...', file=sys.stderr, flush=True)

@@ -31,6 +31,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument('--search-size', type=int, default=None, metavar='N',
                         help='search crop size in pixels (multiple of 16); resizes the '
                              'search position embedding (default: keep the stored size)')
+    parser.add_argument('--size-update-rate', type=float, default=None, metavar='R',
+                        help='share of the predicted size change the tracker takes per '
+                             'frame, stored with the weights (0 < R <= 1; default: keep)')
     return parser.parse_args(argv)
 
 
@@ -46,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     try:
         model = load_model(args.input, search_size=args.search_size)
+        if args.size_update_rate is not None:
+            model.config = model.config.replace(size_update_rate=args.size_update_rate)
     except (CheckpointError, ValueError) as error:
         print(f'litetrack-convert: {error}', file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -55,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f'litetrack-convert: cannot write {args.output}: {error}', file=sys.stderr)
         return 1
     config = model.config
-    num_params = sum(param.numel() for param in model.parameters())
+    num_params = model.num_parameters
     print(f'{args.output}: LiteTrack-{variant_name(config)} (depth {config.depth}, '
           f'{config.num_interaction} interaction layers, width {config.embed_dim}, '
           f'search {config.search_size} px), {num_params:,} parameters')

@@ -25,6 +25,8 @@ import numpy as np
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp', '.ppm', '.pgm')
 # A folder of images has no frame rate of its own; 30 Hz is a camera's usual.
 FOLDER_FPS = 30.0
+# A camera has no file rate to copy into a recorded video either; its usual rate.
+CAMERA_VIDEO_FPS = 30.0
 
 FrameSource = str | os.PathLike | int
 

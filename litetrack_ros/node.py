@@ -64,6 +64,7 @@ class ParameterSpec:
     read_only: bool = True
     low: float | None = None
     high: float | None = None
+    choices: tuple[str, ...] = ()
 
 
 # Changing the network, the device or the input wiring at run time would need a
@@ -71,8 +72,9 @@ class ParameterSpec:
 PARAMETERS = (
     ParameterSpec('weights', '', 'Checkpoint file or folder (.safetensors, .pth.tar); empty: '
                   'first checkpoint in the package weights/ folder.'),
-    ParameterSpec('variant', 'auto', 'auto (from the checkpoint), B4, B6, B8 or B9; a '
-                  'checkpoint of another variant fails configure.'),
+    ParameterSpec('variant', 'auto', 'auto (from the checkpoint), B4, B6, B8, B9 (official) '
+                  'or S4, S6, M6 (small members); a checkpoint of another variant fails '
+                  'configure.'),
     ParameterSpec('device', 'auto', 'auto (CUDA when available, else CPU), cpu, cuda, cuda:N.'),
     ParameterSpec('precision', 'auto', 'auto (fp16 on CUDA, fp32 on CPU), fp32, fp16, bf16.'),
     ParameterSpec('search_size', 0, 'Search crop side in px (multiple of 16); 0 = the '
@@ -81,13 +83,18 @@ PARAMETERS = (
                   'found (output labelled UNTRAINED; for demos and tests only).'),
     ParameterSpec('image_qos', 'auto', 'Image subscription reliability: auto (reliable when '
                   'every publisher is reliable, else best effort; rechecked every 2 s), '
-                  'sensor_data (best effort) or reliable.'),
+                  'sensor_data (best effort) or reliable.',
+                  choices=('auto', 'sensor_data', 'reliable')),
     ParameterSpec('input_transport', 'raw', 'raw (sensor_msgs/Image on image) or compressed '
-                  '(sensor_msgs/CompressedImage on <image>/compressed).'),
+                  '(sensor_msgs/CompressedImage on <image>/compressed).',
+                  choices=('raw', 'compressed')),
     ParameterSpec('lost_threshold', 0.25, 'Confidence below which a frame counts as a miss.',
                   read_only=False, low=0.0, high=1.0),
     ParameterSpec('lost_frames', 5, 'Consecutive misses after which the target is lost.',
                   read_only=False, low=1, high=1000),
+    ParameterSpec('size_update_rate', 0.0, 'Share of the predicted box-size change taken per '
+                  'frame (1: all, as OSTrack); 0 = the value stored with the weights.',
+                  read_only=False, low=0.0, high=1.0),
     ParameterSpec('label', 'target', 'class_id of the published hypothesis.', read_only=False),
     ParameterSpec('publish_debug_image', True, 'Publish ~/debug_image (drawn only while '
                   'someone subscribes).', read_only=False),
@@ -154,6 +161,7 @@ class LiteTrackNode(LifecycleNode):
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Load the network and create publishers and services."""
         try:
+            self._check_choices()
             self._load_tracker()
         except (WeightsError, ValueError, RuntimeError) as error:
             self.get_logger().error(f'configure failed: {error}')
@@ -247,7 +255,23 @@ class LiteTrackNode(LifecycleNode):
                     self._tracker.lost_threshold = float(parameter.value)
                 elif parameter.name == 'lost_frames':
                     self._tracker.lost_frames = int(parameter.value)
+                elif parameter.name == 'size_update_rate':
+                    self._tracker.size_update_rate = self._size_update_rate(
+                        self._tracker, float(parameter.value))
         return SetParametersResult(successful=True)
+
+    @staticmethod
+    def _size_update_rate(tracker: Any, requested: float) -> float:
+        """Return the requested rate, or for 0 the one stored with the weights."""
+        return requested if requested > 0 else tracker.net.config.size_update_rate
+
+    def _check_choices(self) -> None:
+        """Refuse a misspelt choice now rather than silently running with another."""
+        for spec in PARAMETERS:
+            value = self._param(spec.name)
+            if spec.choices and value not in spec.choices:
+                raise ValueError(f'parameter {spec.name} must be one of '
+                                 f'{", ".join(spec.choices)}; got {value!r}')
 
     def _load_tracker(self) -> None:
         weights = resolve_weights(self._param('weights'), package_weights_folder())
@@ -257,12 +281,14 @@ class LiteTrackNode(LifecycleNode):
             weights, device=self._param('device'), precision=self._param('precision'),
             variant=self._param('variant'), search_size=self._param('search_size'),
             allow_untrained=self._param('allow_untrained'),
-            lost_threshold=self._param('lost_threshold'), lost_frames=self._param('lost_frames'))
+            lost_threshold=self._param('lost_threshold'), lost_frames=self._param('lost_frames'),
+            size_update_rate=self._param('size_update_rate') or None)
         with self._tracker_lock:
             self._tracker, self._info = tracker, info
         self.get_logger().info(
             f'LiteTrack {info.variant} ({info.parameters / 1e6:.1f} M parameters, search '
-            f'{info.search_size} px) on {info.device} in {info.precision}, weights {info.weights}')
+            f'{info.search_size} px, size update rate {tracker.size_update_rate:g}) on '
+            f'{info.device} in {info.precision}, weights {info.weights}')
 
     def _image_topic(self) -> tuple[type, str]:
         if self._param('input_transport') == 'compressed':
@@ -274,8 +300,8 @@ class LiteTrackNode(LifecycleNode):
         choice = self._param('image_qos')
         if choice == 'reliable':
             return ReliabilityPolicy.RELIABLE
-        if choice != 'auto':
-            return ReliabilityPolicy.BEST_EFFORT  # sensor_data
+        if choice == 'sensor_data':
+            return ReliabilityPolicy.BEST_EFFORT
         # auto, as `ros2 topic echo` does: match the publishers. A best-effort
         # subscription loses whole frames when a fragment of a large image is
         # lost (most 640x480 frames on a loaded machine here), while a reliable

@@ -30,6 +30,7 @@ import cv2
 import numpy as np
 
 from litetrack_ros.frame_reader import (
+    CAMERA_VIDEO_FPS,
     FOLDER_FPS,
     FrameSource,
     FrameSourceError,
@@ -53,8 +54,6 @@ from litetrack_ros.tracker import Tracker
 PROG = 'litetrack-track'
 WINDOW = PROG
 DEFAULT_BOXES_FILE = 'boxes.txt'
-# A camera has no file rate to copy into the video; its usual rate.
-CAMERA_VIDEO_FPS = 30.0
 ESCAPE_KEY = 27
 
 EXIT_OK = 0

@@ -9,6 +9,7 @@ pick weights, devices and precisions the same way. No ROS here.
 from dataclasses import dataclass
 import logging
 from pathlib import Path
+import sys
 
 import torch
 
@@ -81,13 +82,19 @@ def find_checkpoint(folder: Path) -> Path | None:
 
 
 def package_weights_folder() -> Path | None:
-    """Return the installed package's weights/ folder, if the package is installed."""
+    """Return the installed package's weights/ folder, if the package is installed.
+
+    A ROS install is found through the ament index; a pip install keeps the same
+    share/litetrack_ros/weights folder under its environment's prefix.
+    """
     # Only the file index of a ROS install, no ROS runtime: fine in this layer.
     try:
         from ament_index_python.packages import get_package_share_directory
         return Path(get_package_share_directory('litetrack_ros')) / 'weights'
     except (ImportError, LookupError, ValueError):
-        return None
+        pass
+    pip_folder = Path(sys.prefix) / 'share' / 'litetrack_ros' / 'weights'
+    return pip_folder if pip_folder.is_dir() else None
 
 
 def resolve_weights(weights: str, default_folder: Path | None) -> Path | None:
@@ -108,17 +115,18 @@ def resolve_weights(weights: str, default_folder: Path | None) -> Path | None:
 
 def build_tracker(weights: Path | None, *, device: str = 'auto', precision: str = 'auto',
                   variant: str = 'auto', search_size: int = 0, allow_untrained: bool = False,
-                  lost_threshold: float = 0.25, lost_frames: int = 5
-                  ) -> tuple[Tracker, TrackerInfo]:
+                  lost_threshold: float = 0.25, lost_frames: int = 5,
+                  size_update_rate: float | None = None) -> tuple[Tracker, TrackerInfo]:
     """Load the network and wrap it in a Tracker.
 
     Raises:
         WeightsError: no weights and ``allow_untrained`` is false, the file
             cannot be read, or it is not the requested variant.
-        ValueError: bad device, precision or search size.
+        ValueError: bad device, precision, search size or size update rate
+            (``None``: the one stored with the weights).
 
     """
-    from litetrack_ros.model import VARIANTS, LiteTrack
+    from litetrack_ros.model import KNOWN_VARIANTS, LiteTrack
     from litetrack_ros.model.checkpoint import CheckpointError, load_model
     from litetrack_ros.model.config import variant_name
     from litetrack_ros.model.litetrack import enable_flush_denormal
@@ -133,10 +141,11 @@ def build_tracker(weights: Path | None, *, device: str = 'auto', precision: str 
         if not allow_untrained:
             raise WeightsError(f'no checkpoint found. {WEIGHTS_HELP}')
         name = UNTRAINED_VARIANT if variant in ('', 'auto') else variant
-        if name not in VARIANTS:
-            raise ValueError(f'variant must be auto or one of {sorted(VARIANTS)}, got {name!r}')
+        if name not in KNOWN_VARIANTS:
+            raise ValueError(
+                f'variant must be auto or one of {sorted(KNOWN_VARIANTS)}, got {name!r}')
         torch.manual_seed(0)
-        net = LiteTrack(VARIANTS[name])
+        net = LiteTrack(KNOWN_VARIANTS[name])
         if size:
             net.set_search_size(size)
         label = 'UNTRAINED'  # Tracker moves the network to the device and dtype
@@ -150,8 +159,8 @@ def build_tracker(weights: Path | None, *, device: str = 'auto', precision: str 
             raise WeightsError(f'{weights} holds a {name} network, not the requested {variant}')
         label = str(weights)
     tracker = Tracker(net, device=device, dtype=dtype, lost_threshold=lost_threshold,
-                      lost_frames=lost_frames)
+                      lost_frames=lost_frames, size_update_rate=size_update_rate)
     info = TrackerInfo(weights=label, variant=name, device=device, precision=precision,
                        search_size=net.config.search_size,
-                       parameters=sum(p.numel() for p in net.parameters()))
+                       parameters=net.num_parameters)
     return tracker, info

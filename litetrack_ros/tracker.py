@@ -43,10 +43,12 @@ from litetrack_ros.geometry import (
     normalize_image,
     validate_box,
 )
+from litetrack_ros.model.config import ModelConfig
 from litetrack_ros.model.head import decode_boxes, hann_window
 
-TEMPLATE_FACTOR = 2.0
-SEARCH_FACTOR = 4.0
+# Crop factors for networks without a ModelConfig (OSTrack's); a LiteTrack brings its own.
+TEMPLATE_FACTOR = ModelConfig.template_factor
+SEARCH_FACTOR = ModelConfig.search_factor
 DEFAULT_TEMPLATE_SIZE = 128
 DEFAULT_SEARCH_SIZE = 256
 # OSTrack keeps at least this many pixels of the box inside the image.
@@ -98,6 +100,16 @@ def as_rgb_image(image: Any) -> np.ndarray:
     return rgb
 
 
+def damp_size_change(box: Box, previous: Box, rate: float) -> Box:
+    """Keep the centre of ``box`` but move its size from ``previous`` only ``rate`` of the way."""
+    if rate >= 1:
+        return box
+    x, y, w, h = box
+    new_w = previous[2] + rate * (w - previous[2])
+    new_h = previous[3] + rate * (h - previous[3])
+    return (x + (w - new_w) / 2, y + (h - new_h) / 2, new_w, new_h)
+
+
 def _scale_box(box: Box, scale_x: float, scale_y: float) -> Box:
     x, y, w, h = box
     return (x * scale_x, y * scale_y, w * scale_x, h * scale_y)
@@ -134,6 +146,7 @@ class Tracker:
         lost_frames: int = 5,
         search_size: Optional[int] = None,
         template_size: Optional[int] = None,
+        size_update_rate: Optional[float] = None,
     ) -> None:
         """Wrap ``net`` (moved to ``device``/``dtype`` and set to eval mode).
 
@@ -149,6 +162,9 @@ class Tracker:
                 ``net.config.search_size`` (else 256). Must agree with it.
             template_size: side of the template crop; default
                 ``net.config.template_size`` (else 128). Must agree with it.
+            size_update_rate: share of the predicted size change taken per
+                frame, in ``(0, 1]``; default ``net.config.size_update_rate``
+                (else 1, OSTrack's: the predicted size as it is).
 
         """
         if lost_frames < 1:
@@ -161,6 +177,14 @@ class Tracker:
         self.template_size = _crop_size(
             net, 'template_size', template_size, DEFAULT_TEMPLATE_SIZE
         )
+        config = getattr(net, 'config', None)
+        self.template_factor = float(getattr(config, 'template_factor', TEMPLATE_FACTOR))
+        self.search_factor = float(getattr(config, 'search_factor', SEARCH_FACTOR))
+        if size_update_rate is None:
+            size_update_rate = getattr(config, 'size_update_rate', 1.0)
+        if not 0 < size_update_rate <= 1:
+            raise ValueError(f'size_update_rate must be in (0, 1], got {size_update_rate}')
+        self.size_update_rate = float(size_update_rate)
         if isinstance(net, torch.nn.Module):
             net = net.to(device=self.device, dtype=self.dtype).eval()
         self.net = net
@@ -250,7 +274,7 @@ class Tracker:
         search_box = _scale_box(self._search_box, scale_x, scale_y)
         confident_box = _scale_box(self._confident_box, scale_x, scale_y)
 
-        crop, resize_factor = crop_square(rgb, search_box, SEARCH_FACTOR, self.search_size)
+        crop, resize_factor = crop_square(rgb, search_box, self.search_factor, self.search_size)
         search = self._to_input(normalize_image(crop)[None])
         with torch.inference_mode():
             out = self.net.track_search(self._template_state, search)
@@ -266,8 +290,9 @@ class Tracker:
         decoded = torch.cat((boxes.reshape(-1, 4)[0],
                              scores.reshape(-1)[:1].to(boxes.dtype))).tolist()
         box_cxcywh, confidence = decoded[:4], decoded[4]
+        predicted = map_box_back(box_cxcywh, search_box, self.search_size, resize_factor)
         box = clip_box(
-            map_box_back(box_cxcywh, search_box, self.search_size, resize_factor),
+            damp_size_change(predicted, search_box, self.size_update_rate),
             image_h,
             image_w,
             margin=CLIP_MARGIN,

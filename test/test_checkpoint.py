@@ -383,3 +383,17 @@ def test_convert_search_size(model, tmp_path, capsys):
     assert 'search 192 px' in capsys.readouterr().out
     assert load_model(target).config.search_size == 192
     assert convert.main([str(source), str(target), '--search-size', '200']) == 2
+
+
+def test_convert_stores_the_size_update_rate(model, tmp_path, capsys):
+    source = tmp_path / 'w.pth'
+    torch.save({'net': model.state_dict()}, source)
+    target = tmp_path / 'damped.safetensors'
+    assert convert.main([str(source), str(target), '--size-update-rate', '0.4']) == 0
+    assert load_model(target).config.size_update_rate == 0.4
+    # Re-converting keeps it; an out-of-range rate is refused without a traceback.
+    again = tmp_path / 'again.safetensors'
+    assert convert.main([str(target), str(again)]) == 0
+    assert load_model(again).config.size_update_rate == 0.4
+    assert convert.main([str(source), str(again), '--size-update-rate', '0']) == 2
+    assert 'size_update_rate' in capsys.readouterr().err

@@ -268,6 +268,17 @@ def test_litetrack_without_weights_is_named_untrained_and_tracks(tmp_path):
     assert boxes.shape == (3, 4) and np.isfinite(boxes).all()
 
 
+def test_untrained_small_variant_is_built_at_its_own_sizes():
+    adapter = create_tracker('litetrack', variant='S4', device='cpu')
+    assert (adapter.info.variant, adapter.info.search_size) == ('S4', 160)
+    with pytest.raises(TrackerSetupError, match="'S4', 'S6'"):
+        create_tracker('litetrack', variant='S5', device='cpu')
+    damped = create_tracker('litetrack', variant='S4', device='cpu', size_update_rate='0.5')
+    assert damped.name == 'litetrack-untrained-u0.5'
+    with pytest.raises(TrackerSetupError, match='size_update_rate must be a number'):
+        create_tracker('litetrack', variant='S4', device='cpu', size_update_rate='fast')
+
+
 def test_tracker_factory_errors_are_clear(tmp_path):
     with pytest.raises(TrackerSetupError, match='NanoTrack backbone ONNX not found'):
         create_tracker('nano', backbone=str(tmp_path / 'b.onnx'), head=str(tmp_path / 'h.onnx'))

@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from litetrack_ros.model import (
+    SMALL_VARIANTS,
     VARIANTS,
     HeadOutput,
     LiteTrack,
@@ -146,6 +147,11 @@ def test_variants():
     assert variant_name(VARIANTS['B8']) == 'B8'
     assert variant_name(VARIANTS['B4'].replace(search_size=192)) == 'B4@192'
     assert variant_name(SMALL).startswith('custom(')
+    assert variant_name(SMALL_VARIANTS['S4']) == 'S4'
+    assert variant_name(SMALL_VARIANTS['S4'].replace(search_size=128)) == 'S4@128'
+    # Tracking settings do not change what the network is.
+    assert variant_name(VARIANTS['B6'].replace(search_factor=5, size_update_rate=0.5)) == 'B6'
+    assert not set(SMALL_VARIANTS) & set(VARIANTS)
 
 
 def test_config_validation_and_round_trip():
@@ -158,6 +164,14 @@ def test_config_validation_and_round_trip():
         ModelConfig(search_size=200)
     with pytest.raises(ValueError, match='unknown'):
         ModelConfig.from_dict({'depth': 4, 'colour': 'red'})
+    with pytest.raises(ValueError, match='search_factor'):
+        ModelConfig(search_factor=0)
+    with pytest.raises(ValueError, match='size_update_rate'):
+        ModelConfig(size_update_rate=1.5)
+    # Files written before the crop factors were stored load with the official ones.
+    older = {key: value for key, value in SMALL.to_dict().items() if 'factor' not in key}
+    assert ModelConfig.from_dict(older) == SMALL
+    assert (SMALL.template_factor, SMALL.search_factor) == (2.0, 4.0)
 
 
 # ------------------------------------------------------------------ cached vs. reference

@@ -365,9 +365,8 @@ def test_lifecycle_driven_from_another_process(namespace, tiny_weights):
         assert state() == State.PRIMARY_STATE_UNCONFIGURED
 
 
-def test_configure_fails_with_a_pointer_to_weights(namespace, tmp_path):
-    command = node_command(namespace, 'image', weights=str(tmp_path / 'missing.pth.tar'))
-    log_path = tmp_path / 'node.log'
+def configure_failure_log(command: list, log_path) -> str:
+    """Run a node expected to fail configure; return its log once it said so."""
     with open(log_path, 'w') as log, \
             subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT) as tracker:
         deadline = time.monotonic() + 60
@@ -376,8 +375,19 @@ def test_configure_fails_with_a_pointer_to_weights(namespace, tmp_path):
         still_running = tracker.poll() is None
         tracker.terminate()
         tracker.wait(timeout=20)
-    output = log_path.read_text()
     assert still_running, 'a failed configure leaves the node up, unconfigured'
-    assert 'configure failed' in output and 'does not exist' in output
-    assert 'litetrack-convert' in output
-    assert 'Traceback' not in output
+    output = log_path.read_text()
+    assert 'configure failed' in output and 'Traceback' not in output
+    return output
+
+
+def test_configure_fails_with_a_pointer_to_weights(namespace, tmp_path):
+    command = node_command(namespace, 'image', weights=str(tmp_path / 'missing.pth.tar'))
+    output = configure_failure_log(command, tmp_path / 'node.log')
+    assert 'does not exist' in output and 'litetrack-convert' in output
+
+
+def test_configure_refuses_a_misspelt_choice(namespace, tiny_weights, tmp_path):
+    command = node_command(namespace, 'image', weights=str(tiny_weights), image_qos='relaible')
+    output = configure_failure_log(command, tmp_path / 'node.log')
+    assert "image_qos must be one of auto, sensor_data, reliable; got 'relaible'" in output

@@ -20,8 +20,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # Modules that are allowed to need ROS (the node layer).
 ROS_LAYER = ('litetrack_ros.node', 'litetrack_ros.ros_tools', 'litetrack_ros.srv')
 
-IMPORT_EVERYTHING_WITHOUT_ROS = '''
-import importlib, importlib.abc, pkgutil, sys
+BLOCK_ROS = '''
+import importlib.abc, sys
 
 class NoRos(importlib.abc.MetaPathFinder):
     """Refuse every ROS 2 module, as on a machine without ROS."""
@@ -33,6 +33,10 @@ class NoRos(importlib.abc.MetaPathFinder):
         return None
 
 sys.meta_path.insert(0, NoRos())
+'''
+
+IMPORT_EVERYTHING_WITHOUT_ROS = BLOCK_ROS + """
+import importlib, pkgutil
 import litetrack_ros
 imported = []
 for module in pkgutil.walk_packages(litetrack_ros.__path__, 'litetrack_ros.'):
@@ -42,7 +46,7 @@ for module in pkgutil.walk_packages(litetrack_ros.__path__, 'litetrack_ros.'):
     imported.append(module.name)
 print(litetrack_ros.__file__)
 print(' '.join(imported))
-''' % (ROS_LAYER,)
+""" % (ROS_LAYER,)
 
 
 @pytest.fixture(scope='module')
@@ -83,6 +87,16 @@ def test_core_imports_and_clis_run_without_ros(wheel, tmp_path):
     installed_from, imported = result.stdout.splitlines()
     assert installed_from.startswith(str(venv))
     assert 'litetrack_ros.model' in imported.split()
+
+    # The default weights come with the wheel and are found without ROS.
+    find_weights = BLOCK_ROS + (
+        'from litetrack_ros.runtime import package_weights_folder, resolve_weights\n'
+        "print(resolve_weights('', package_weights_folder()))")
+    found = subprocess.run([python, '-c', find_weights], cwd=tmp_path, capture_output=True,
+                           text=True, env=clean_env)
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.strip() == str(
+        venv / 'share' / 'litetrack_ros' / 'weights' / 'litetrack_default_s.safetensors')
 
     for script in ('litetrack-convert', 'litetrack-bench', 'litetrack-eval', 'litetrack-track',
                    'litetrack-train', 'litetrack-prune'):

@@ -32,10 +32,11 @@ STD = torch.tensor((0.229, 0.224, 0.225)).view(3, 1, 1)
 BoxTuple = Tuple[float, float, float, float]
 
 
-def search_crop_corner_and_side(search_box: Sequence[float]) -> Tuple[int, int, int]:
+def search_crop_corner_and_side(search_box: Sequence[float],
+                                factor: float = 4.0) -> Tuple[int, int, int]:
     """Return the search crop's top-left corner and side, as the official pipeline cuts it."""
     x, y, w, h = search_box
-    side = math.ceil(math.sqrt(w * h) * 4)
+    side = math.ceil(math.sqrt(w * h) * factor)
     return round(x + w / 2 - side / 2), round(y + h / 2 - side / 2), side
 
 
@@ -47,8 +48,10 @@ class OracleNet:
     cell of the target centre, carrying the exact sub-cell offset and size.
     """
 
-    def __init__(self, search_size: int = 256, template_size: int = 128) -> None:
-        self.config = SimpleNamespace(search_size=search_size, template_size=template_size)
+    def __init__(self, search_size: int = 256, template_size: int = 128,
+                 search_factor: float = 4.0) -> None:
+        self.config = SimpleNamespace(search_size=search_size, template_size=template_size,
+                                      search_factor=search_factor)
         self.templates: List[Tuple[torch.Tensor, torch.Tensor]] = []
         self.searches: List[torch.Tensor] = []
         self.target: Optional[BoxTuple] = None
@@ -66,7 +69,8 @@ class OracleNet:
 
     def target_in_crop(self) -> BoxTuple:
         """Target (cx, cy, w, h) as fractions of the search crop."""
-        crop_x, crop_y, side = search_crop_corner_and_side(self.search_box)
+        crop_x, crop_y, side = search_crop_corner_and_side(self.search_box,
+                                                           self.config.search_factor)
         x, y, w, h = self.target
         return ((x + w / 2 - crop_x) / side, (y + h / 2 - crop_y) / side, w / side, h / side)
 
@@ -157,6 +161,18 @@ def test_geometry_is_exact_on_synthetic_sequence(search_size):
     assert checked == len(sequence) - 1
 
 
+@pytest.mark.parametrize('search_factor', [3.0, 5.0])
+def test_tracker_crops_with_the_network_search_factor(search_factor):
+    # A model trained on other crop factors stores them in its config; cropping with
+    # the default 4 instead would show it the target at the wrong scale.
+    sequence = synthetic_sequence()
+    net = OracleNet(128, search_factor=search_factor)
+    checked = track_sequence_with(net, sequence, 128, tolerance=EXACT_TOLERANCE)
+    assert checked == len(sequence) - 1
+    template, _ = net.templates[0]
+    assert template.shape[-1] == 128  # the template factor is untouched (default 2)
+
+
 @pytest.mark.parametrize('name', ['bag', 'crossing'])
 def test_geometry_is_exact_on_real_sequences(name):
     sequence = load_sequence(name)
@@ -229,6 +245,35 @@ def shifted(box: Sequence[float], dx: float, dy: float) -> BoxTuple:
     """Return the box moved by (dx, dy)."""
     x, y, w, h = box
     return (x + dx, y + dy, w, h)
+
+
+@pytest.mark.parametrize('stored, requested, expected_rate', [
+    (None, None, 1.0),  # no config: OSTrack's, the size as predicted
+    (0.3, None, 0.3),  # the value stored with the weights
+    (0.3, 0.5, 0.5),  # an explicit request wins
+])
+def test_size_update_rate_damps_size_changes_around_the_new_centre(stored, requested,
+                                                                   expected_rate):
+    net = OracleNet()
+    if stored is not None:
+        net.config.size_update_rate = stored
+    tracker = Tracker(net, size_update_rate=requested)
+    assert tracker.size_update_rate == expected_rate
+    tracker.initialize(make_frame(), (100, 80, 40, 30))
+    # The network claims the target moved by (4, 2) and grew to 60 x 20.
+    claimed = (100 + 4 - 10, 80 + 2 + 5, 60, 20)
+    net.expect(claimed, tracker.search_box)
+    x, y, w, h = tracker.track(make_frame()).box_xywh
+    assert (x + w / 2, y + h / 2) == pytest.approx((124, 97), abs=EXACT_TOLERANCE)  # as claimed
+    expected_size = (40 + expected_rate * 20, 30 - expected_rate * 10)
+    assert (w, h) == pytest.approx(expected_size, abs=1e-3)
+    assert tracker.search_box == pytest.approx((x, y, w, h))
+
+
+@pytest.mark.parametrize('rate', [0.0, -0.5, 1.5])
+def test_size_update_rate_outside_zero_to_one_is_refused(rate):
+    with pytest.raises(ValueError, match='size_update_rate'):
+        Tracker(OracleNet(), size_update_rate=rate)
 
 
 def test_lost_after_consecutive_misses_and_recovers():

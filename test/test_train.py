@@ -33,6 +33,7 @@ from litetrack_ros.train.targets import (
     generalized_iou,
     tracking_loss,
 )
+from litetrack_ros.train.trainer import MODEL_VARIANTS, build_model
 
 FRAMES = 6
 FRAME_SIZE = (72, 96)
@@ -146,9 +147,36 @@ def test_train_runs_on_synthetic_data_and_resumes(tmp_path):
     assert state['step'] == 4
 
 
+def test_init_weights_are_resized_to_the_requested_crop_sizes(tmp_path):
+    config = MODEL_VARIANTS['micro']
+    stored = LiteTrack(config)
+    path = tmp_path / 'micro.safetensors'
+    save_safetensors(stored, path)
+    model = build_model(config.replace(template_size=48, search_size=96), path)
+    assert (model.config.template_size, model.config.search_size) == (48, 96)
+    assert model.backbone.pos_embed_z.shape[1] == 3 * 3
+    assert model.backbone.pos_embed_x.shape[1] == 6 * 6
+    # Everything but the position embeddings starts from the stored weights.
+    torch.testing.assert_close(model.backbone.blocks[0].attn.qkv.weight,
+                               stored.backbone.blocks[0].attn.qkv.weight)
+    frames, boxes = render_sequence(5)
+    tracker = Tracker(model)
+    tracker.initialize(frames[0], boxes[0])
+    assert len(tracker.track(frames[1]).box_xywh) == 4
+
+
+def test_trained_crop_factors_travel_with_the_weights(tmp_path):
+    out = tmp_path / 'run'
+    assert cli.main(['--data', 'synthetic', '--synthetic-heights', '64,80', '--steps', '1',
+                     '--search-factor', '5', '--out', str(out), *MICRO]) == 0
+    tracker = Tracker(load_model(out / 'weights_last.safetensors'))
+    assert (tracker.template_factor, tracker.search_factor) == (2.0, 5.0)
+
+
 def test_train_rejects_bad_arguments(tmp_path, capsys):
     assert cli.main(['--data', f'got10k={tmp_path / "missing"}', *MICRO]) == 2
     assert cli.main(['--data', 'imagenet=/x', *MICRO]) == 2
+    assert cli.main(['--data', 'synthetic', '--search-factor', '0', *MICRO]) == 2
     assert cli.main(['--data', 'synthetic', '--embed-dim', '30', '--num-heads', '4',
                      *MICRO]) == 2
     assert 'error' in capsys.readouterr().err

@@ -127,7 +127,8 @@ class LiteTrackAdapter:
 
 def litetrack_tracker(weights: str | Path | None = None, device: str = 'auto',
                       precision: str = 'auto', search_size: int | None = None,
-                      variant: str = 'auto', name: str | None = None) -> LiteTrackAdapter:
+                      variant: str = 'auto', name: str | None = None,
+                      size_update_rate: float | None = None) -> LiteTrackAdapter:
     """Build LiteTrack from settings, the same way the ROS node does.
 
     Without ``weights`` the network is untrained (seeded random weights) and
@@ -142,7 +143,8 @@ def litetrack_tracker(weights: str | Path | None = None, device: str = 'auto',
         weights_path = resolve_weights(str(weights), None) if weights else None
         tracker, info = build_tracker(
             weights_path, device=device, precision=precision, variant=variant,
-            search_size=search_size or 0, allow_untrained=True)
+            search_size=search_size or 0, allow_untrained=True,
+            size_update_rate=size_update_rate)
     except (WeightsError, ValueError) as error:
         raise TrackerSetupError(str(error)) from error
     if name is None:
@@ -151,16 +153,28 @@ def litetrack_tracker(weights: str | Path | None = None, device: str = 'auto',
             name += f'-{info.precision}'
         if search_size:
             name += f'-s{info.search_size}'
+        if size_update_rate is not None:
+            name += f'-u{size_update_rate:g}'
     return LiteTrackAdapter(tracker, name, info)
 
 
 # Options each tracker kind accepts (``name`` is accepted by all of them).
 TRACKER_OPTIONS: dict[str, tuple[str, ...]] = {
-    'litetrack': ('weights', 'device', 'precision', 'search_size', 'variant'),
+    'litetrack': ('weights', 'device', 'precision', 'search_size', 'variant', 'size_update_rate'),
     'mil': (),
     'nano': ('backbone', 'head'),
     'vit': ('net',),
 }
+
+
+def _number(options: dict[str, str], key: str, kind: type) -> Any:
+    """Parse an optional numeric option; None when absent or empty."""
+    text = options.get(key)
+    try:
+        return kind(text) if text else None
+    except ValueError as error:
+        raise TrackerSetupError(f'{key} must be a number ({kind.__name__}), got {text!r}'
+                                ) from error
 
 
 def create_tracker(kind: str, **options: str) -> TrackerAdapter:
@@ -182,17 +196,12 @@ def create_tracker(kind: str, **options: str) -> TrackerAdapter:
     if kind == 'mil':
         return mil_tracker(name or 'mil')
     if kind == 'litetrack':
-        search_size = options.get('search_size')
-        try:
-            size = int(search_size) if search_size else None
-        except ValueError as error:
-            raise TrackerSetupError(f'search_size must be an integer, got {search_size!r}'
-                                    ) from error
         return litetrack_tracker(weights=options.get('weights') or None,
                                  device=options.get('device', 'auto'),
                                  precision=options.get('precision', 'auto'),
-                                 search_size=size, variant=options.get('variant', 'auto'),
-                                 name=name)
+                                 search_size=_number(options, 'search_size', int),
+                                 variant=options.get('variant', 'auto'), name=name,
+                                 size_update_rate=_number(options, 'size_update_rate', float))
     missing = [key for key in TRACKER_OPTIONS[kind] if not options.get(key)]
     if missing:
         example = ','.join(f'{key}=PATH' for key in TRACKER_OPTIONS[kind])

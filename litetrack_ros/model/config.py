@@ -32,6 +32,14 @@ class ModelConfig:
     # It is unused at inference but kept so that official checkpoints load strictly.
     pretrain_grid: int = 14
     norm_eps: float = 1e-6
+    # How the tracker runs this network; OSTrack's values by default, so that official
+    # checkpoints track exactly as published. Side of the template / search crop as a
+    # multiple of sqrt(w * h) of the target box: the network learnt objects at this size.
+    template_factor: float = 2.0
+    search_factor: float = 4.0
+    # Share of the predicted change of box size taken each frame (1: all of it). Small
+    # networks overshoot the size, and a growing box drifts off the target.
+    size_update_rate: float = 1.0
 
     def __post_init__(self) -> None:
         if self.depth < 1:
@@ -55,6 +63,11 @@ class ModelConfig:
             raise ValueError(f'head_channels must be a multiple of 8, got {self.head_channels}')
         if self.pretrain_grid < 1:
             raise ValueError(f'pretrain_grid must be >= 1, got {self.pretrain_grid}')
+        for name in ('template_factor', 'search_factor'):
+            if not 0 < getattr(self, name) <= 16:
+                raise ValueError(f'{name} must be in (0, 16], got {getattr(self, name)}')
+        if not 0 < self.size_update_rate <= 1:
+            raise ValueError(f'size_update_rate must be in (0, 1], got {self.size_update_rate}')
 
     @property
     def num_plain_layers(self) -> int:
@@ -72,6 +85,11 @@ class ModelConfig:
         return self.search_size // self.patch_size
 
     @property
+    def architecture(self) -> ModelConfig:
+        """This config with the tracking settings at their defaults: the network's shape."""
+        return self.replace(**{name: getattr(ModelConfig, name) for name in TRACKING_FIELDS})
+
+    @property
     def mlp_hidden_dim(self) -> int:
         """Width of the hidden layer of each block's MLP."""
         return int(self.embed_dim * self.mlp_ratio)
@@ -86,12 +104,19 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> ModelConfig:
-        """Build a config from :meth:`to_dict` output; unknown keys are an error."""
+        """Build a config from :meth:`to_dict` output; unknown keys are an error.
+
+        Missing keys take their defaults, so files written before a field existed load.
+        """
         known = {field.name for field in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
             raise ValueError(f'unknown ModelConfig fields: {unknown}')
         return cls(**values)
+
+
+# Fields that say how to track with a network rather than what the network is.
+TRACKING_FIELDS = ('template_factor', 'search_factor', 'size_update_rate')
 
 
 def official_num_interaction(depth: int) -> int:
@@ -107,16 +132,32 @@ VARIANTS: dict[str, ModelConfig] = {
     'B9': ModelConfig(depth=9, num_interaction=3),
 }
 
+# Small members of the same architecture for CPU robots (no official weights; `S4` is
+# the shape of the project's default weights, see weights/MODEL_CARD.md). As in the
+# official models, template_size / 2 == search_size / 4: both crops show the target
+# at the same scale.
+SMALL_VARIANTS: dict[str, ModelConfig] = {
+    'S4': ModelConfig(depth=4, num_interaction=3, embed_dim=192, num_heads=3,
+                      template_size=80, search_size=160, head_channels=64),
+    'S6': ModelConfig(depth=6, num_interaction=3, embed_dim=192, num_heads=3,
+                      template_size=80, search_size=160, head_channels=64),
+    'M6': ModelConfig(depth=6, num_interaction=3, embed_dim=384, num_heads=6,
+                      template_size=96, search_size=192, head_channels=128),
+}
+KNOWN_VARIANTS: dict[str, ModelConfig] = {**VARIANTS, **SMALL_VARIANTS}
+
 
 def variant_name(config: ModelConfig) -> str:
-    """Name a config: ``'B6'`` for an official variant, ``'B6@192'`` with another search size.
+    """Name a config: ``'B6'`` for a known variant, ``'B6@192'`` with another search size.
 
-    Anything else is described by its main dimensions.
+    Only the architecture counts (not the crop factors or size update rate). Anything
+    else is described by its main dimensions.
     """
-    for name, variant in VARIANTS.items():
-        if config == variant:
+    shape = config.architecture
+    for name, variant in KNOWN_VARIANTS.items():
+        if shape == variant:
             return name
-        if config.replace(search_size=variant.search_size) == variant:
+        if shape.replace(search_size=variant.search_size) == variant:
             return f'{name}@{config.search_size}'
     return (f'custom(depth={config.depth}, interaction={config.num_interaction}, '
             f'dim={config.embed_dim}, heads={config.num_heads}, search={config.search_size})')

@@ -125,6 +125,11 @@ class LiteTrack(nn.Module):
         """Device of the weights."""
         return self.backbone.patch_embed.proj.weight.device
 
+    @property
+    def num_parameters(self) -> int:
+        """Number of weights (the unused pre-training position embedding included)."""
+        return sum(param.numel() for param in self.parameters())
+
     @torch.no_grad()
     def set_search_size(self, search_size: int) -> None:
         """Change the search-crop size, resizing ``pos_embed_x`` bicubically.
@@ -135,6 +140,19 @@ class LiteTrack(nn.Module):
         old = self.backbone.pos_embed_x
         resized = resize_pos_embed(old.detach(), config.search_feat_size)
         self.backbone.pos_embed_x = nn.Parameter(resized, requires_grad=old.requires_grad)
+        self.config = config
+
+    @torch.no_grad()
+    def set_template_size(self, template_size: int) -> None:
+        """Change the template-crop size, resizing ``pos_embed_z`` bicubically.
+
+        A starting point for fine-tuning, e.g. to keep the template and search crops at
+        the same scale after a search-size change; not for tracking as it is.
+        """
+        config = self.config.replace(template_size=template_size)
+        old = self.backbone.pos_embed_z
+        resized = resize_pos_embed(old.detach(), config.template_feat_size)
+        self.backbone.pos_embed_z = nn.Parameter(resized, requires_grad=old.requires_grad)
         self.config = config
 
     def _template_tokens(self, template: Tensor, box_xyxy: Tensor, explicit: bool) -> Tensor:

@@ -71,7 +71,12 @@ from rclpy.subscription import MessageInfo
 from sensor_msgs.msg import Image
 from vision_msgs.msg import Detection2DArray
 
-from litetrack_ros.frame_reader import FrameSourceError, is_camera, open_frames
+from litetrack_ros.frame_reader import (
+    CAMERA_VIDEO_FPS,
+    FrameSourceError,
+    is_camera,
+    open_frames,
+)
 from litetrack_ros.image_codec import decode_message
 from litetrack_ros.offline import UsageError, parse_box
 from litetrack_ros.overlay import draw_track
@@ -97,8 +102,6 @@ DEFAULT_SIZE = (640, 480)  # width, height
 # A rate the network follows on a CPU; faster sources make the node skip frames.
 DEFAULT_RATE_HZ = 10.0
 SCENE_SEED = 0
-# A camera has no rate of its own to give the annotated video.
-CAMERA_VIDEO_FPS = 30.0
 
 # video_source waits this long before its first frame so that the node and the
 # recorder, already subscribed, are matched. Local discovery usually takes a

@@ -47,7 +47,7 @@ from litetrack_ros.train.trainer import (
 
 PROG = 'litetrack-train'
 CONFIG_FIELDS = ('depth', 'num_interaction', 'embed_dim', 'num_heads', 'template_size',
-                 'search_size', 'head_channels')
+                 'search_size', 'head_channels', 'template_factor', 'search_factor')
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,11 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
                       help='largest frame distance between template and search (%(default)s)')
     data.add_argument('--center-jitter', type=float, default=ProcessingParams.center_jitter)
     data.add_argument('--scale-jitter', type=float, default=ProcessingParams.scale_jitter)
-    # The tracker crops with its own factors: other values here train a model
-    # that the tracker then feeds crops of the wrong scale.
-    data.add_argument('--template-factor', type=float,
-                      default=ProcessingParams.template_factor)
-    data.add_argument('--search-factor', type=float, default=ProcessingParams.search_factor)
+    # Stored in the model's config, so that the tracker crops as the model was trained.
+    data.add_argument('--template-factor', type=float, default=None,
+                      help='template crop side / target size (variant default: 2)')
+    data.add_argument('--search-factor', type=float, default=None,
+                      help='search crop side / target size (variant default: 4)')
     data.add_argument('--pairs-per-scene', type=int, default=4,
                       help='synthetic pairs drawn from each generated scene (speed)')
     data.add_argument('--synthetic-heights', default='240,360', metavar='MIN,MAX',
@@ -79,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help='architecture to start from (B*: official ViT-B shapes; '
                             'S*/M6: small members; micro: tests)')
     for name in CONFIG_FIELDS:
+        if name.endswith('_factor'):
+            continue  # in the data group
         model.add_argument('--' + name.replace('_', '-'), type=int, default=None,
                            help=f'override the {name} of the variant')
     model.add_argument('--init', type=Path, default=None,
@@ -207,7 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     torch.manual_seed(args.seed)
     params = ProcessingParams(
         template_size=config.template_size, search_size=config.search_size,
-        template_factor=args.template_factor, search_factor=args.search_factor,
+        template_factor=config.template_factor, search_factor=config.search_factor,
         center_jitter=args.center_jitter, scale_jitter=args.scale_jitter, max_gap=args.max_gap)
     dataset = PairDataset(sources, params, seed=args.seed, weights=weights or None)
     settings = TrainSettings(
@@ -223,7 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (RuntimeError, ValueError) as error:
         print(f'{PROG}: error: cannot initialise from {args.init}: {error}', file=sys.stderr)
         return 2
-    print(f'{PROG}: {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters, '
+    print(f'{PROG}: {model.num_parameters / 1e6:.2f} M parameters, '
           f'config {config.to_dict()}, data {[s.name for s in sources]}, device {device}',
           file=sys.stderr)
     last = train(model, dataset, settings, args.out, device, resume=resume,

@@ -24,24 +24,17 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from litetrack_ros.model.checkpoint import load_checkpoint, save_safetensors
-from litetrack_ros.model.config import VARIANTS, ModelConfig
+from litetrack_ros.model.config import KNOWN_VARIANTS, ModelConfig
 from litetrack_ros.model.litetrack import LiteTrack
 from litetrack_ros.train.data import PairDataset, collate
 from litetrack_ros.train.targets import build_targets, tracking_loss
 
-# Small members of the LiteTrack family for CPU robots (same architecture, narrower and
-# with smaller crops; the crop factors stay 2 and 4), plus 'micro' for tests.
-SMALL_VARIANTS: dict[str, ModelConfig] = {
-    'S4': ModelConfig(depth=4, num_interaction=2, embed_dim=192, num_heads=3,
-                      template_size=80, search_size=160, head_channels=64),
-    'S6': ModelConfig(depth=6, num_interaction=3, embed_dim=192, num_heads=3,
-                      template_size=80, search_size=160, head_channels=64),
-    'M6': ModelConfig(depth=6, num_interaction=3, embed_dim=384, num_heads=6,
-                      template_size=96, search_size=192, head_channels=128),
+# The known variants plus 'micro', a toy size for tests.
+MODEL_VARIANTS: dict[str, ModelConfig] = {
+    **KNOWN_VARIANTS,
     'micro': ModelConfig(depth=2, num_interaction=1, embed_dim=32, num_heads=2,
                          template_size=32, search_size=64, head_channels=16),
 }
-MODEL_VARIANTS: dict[str, ModelConfig] = {**VARIANTS, **SMALL_VARIANTS}
 
 LOG_FIELDS = ('step', 'loss', 'focal', 'l1', 'giou', 'iou', 'lr', 'seconds')
 TRAIN_STATE_NAME = 'checkpoint_last.pth'
@@ -186,11 +179,15 @@ def build_model(config: ModelConfig, init: Path | None = None) -> LiteTrack:
     if init is None:
         return LiteTrack(config)
     checkpoint = load_checkpoint(init)
-    # A different search size is fine: load at the stored one, then resize.
-    model = LiteTrack(config.replace(search_size=checkpoint.config.search_size))
+    # Different crop sizes are fine: load at the stored ones, then resize.
+    stored = checkpoint.config
+    model = LiteTrack(config.replace(search_size=stored.search_size,
+                                     template_size=stored.template_size))
     model.load_state_dict(checkpoint.state_dict, strict=True)
-    if config.search_size != checkpoint.config.search_size:
+    if config.search_size != stored.search_size:
         model.set_search_size(config.search_size)
+    if config.template_size != stored.template_size:
+        model.set_template_size(config.template_size)
     return model
 
 
