@@ -401,3 +401,18 @@ def test_nano_and_vit_match_reference(tmp_path):
     for (tracker, sequence), auc in reference.items():
         measured = report['trackers'][tracker]['sequences'][sequence]['auc']
         assert measured == pytest.approx(auc, abs=0.02), (tracker, sequence)
+
+
+def test_synthetic_validation_sequences_load_as_a_dataset(tmp_path):
+    # tools/synthetic_sequences.py writes the held-out validation set of the default weights.
+    tool = REPO_ROOT / 'tools' / 'synthetic_sequences.py'
+    completed = subprocess.run([sys.executable, str(tool), str(tmp_path), '--count', '2',
+                                '--frames', '4', '--size', '60,80'],
+                               capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    sequences = discover_sequences(tmp_path)
+    assert [s.name for s in sequences] == ['synthetic_10000', 'synthetic_10001']
+    for sequence in sequences:
+        assert len(sequence) == 4 and sequence.groundtruth.shape == (4, 4)
+        assert sequence.load_frame(0).shape == (60, 80, 3)
+        assert (sequence.groundtruth[:, 2:] > 0).all()
