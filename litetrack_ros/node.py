@@ -256,14 +256,9 @@ class LiteTrackNode(LifecycleNode):
                 elif parameter.name == 'lost_frames':
                     self._tracker.lost_frames = int(parameter.value)
                 elif parameter.name == 'size_update_rate':
-                    self._tracker.size_update_rate = self._size_update_rate(
-                        self._tracker, float(parameter.value))
+                    # 0: back to the rate stored with the weights.
+                    self._tracker.set_size_update_rate(float(parameter.value) or None)
         return SetParametersResult(successful=True)
-
-    @staticmethod
-    def _size_update_rate(tracker: Any, requested: float) -> float:
-        """Return the requested rate, or for 0 the one stored with the weights."""
-        return requested if requested > 0 else tracker.net.config.size_update_rate
 
     def _check_choices(self) -> None:
         """Refuse a misspelt choice now rather than silently running with another."""

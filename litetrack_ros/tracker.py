@@ -46,11 +46,11 @@ from litetrack_ros.geometry import (
 from litetrack_ros.model.config import ModelConfig
 from litetrack_ros.model.head import decode_boxes, hann_window
 
-# Crop factors for networks without a ModelConfig (OSTrack's); a LiteTrack brings its own.
+# Crops for networks without a ModelConfig (OSTrack's); a LiteTrack brings its own.
 TEMPLATE_FACTOR = ModelConfig.template_factor
 SEARCH_FACTOR = ModelConfig.search_factor
-DEFAULT_TEMPLATE_SIZE = 128
-DEFAULT_SEARCH_SIZE = 256
+DEFAULT_TEMPLATE_SIZE = ModelConfig.template_size
+DEFAULT_SEARCH_SIZE = ModelConfig.search_size
 # OSTrack keeps at least this many pixels of the box inside the image.
 CLIP_MARGIN = 10
 
@@ -180,16 +180,23 @@ class Tracker:
         config = getattr(net, 'config', None)
         self.template_factor = float(getattr(config, 'template_factor', TEMPLATE_FACTOR))
         self.search_factor = float(getattr(config, 'search_factor', SEARCH_FACTOR))
-        if size_update_rate is None:
-            size_update_rate = getattr(config, 'size_update_rate', 1.0)
-        if not 0 < size_update_rate <= 1:
-            raise ValueError(f'size_update_rate must be in (0, 1], got {size_update_rate}')
-        self.size_update_rate = float(size_update_rate)
         if isinstance(net, torch.nn.Module):
             net = net.to(device=self.device, dtype=self.dtype).eval()
         self.net = net
+        self.set_size_update_rate(size_update_rate)
         self._windows: Dict[int, torch.Tensor] = {}
         self.reset()
+
+    def set_size_update_rate(self, rate: Optional[float] = None) -> None:
+        """Set the share of the predicted size change taken per frame, in ``(0, 1]``.
+
+        None: ``net.config.size_update_rate`` (1, OSTrack's, for a net without one).
+        """
+        if rate is None:
+            rate = getattr(getattr(self.net, 'config', None), 'size_update_rate', 1.0)
+        if not 0 < rate <= 1:
+            raise ValueError(f'size_update_rate must be in (0, 1], got {rate}')
+        self.size_update_rate = float(rate)
 
     def reset(self) -> None:
         """Forget the target; ``initialize`` must be called again before ``track``."""

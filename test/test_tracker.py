@@ -270,6 +270,19 @@ def test_size_update_rate_damps_size_changes_around_the_new_centre(stored, reque
     assert tracker.search_box == pytest.approx((x, y, w, h))
 
 
+def test_size_update_rate_can_change_live_and_return_to_the_stored_one():
+    net = OracleNet()
+    net.config.size_update_rate = 0.3
+    tracker = Tracker(net, size_update_rate=0.5)
+    tracker.set_size_update_rate(1.0)
+    assert tracker.size_update_rate == 1.0
+    tracker.set_size_update_rate(None)  # what the node's 0 means
+    assert tracker.size_update_rate == 0.3
+    with pytest.raises(ValueError, match='size_update_rate'):
+        tracker.set_size_update_rate(2.0)
+    assert tracker.size_update_rate == 0.3
+
+
 @pytest.mark.parametrize('rate', [0.0, -0.5, 1.5])
 def test_size_update_rate_outside_zero_to_one_is_refused(rate):
     with pytest.raises(ValueError, match='size_update_rate'):

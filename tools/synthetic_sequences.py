@@ -22,17 +22,21 @@ import numpy as np
 from litetrack_ros import scenes
 
 
-def write_sequence(scene: scenes.Scene, folder: Path) -> None:
-    """Render every frame of ``scene`` into ``folder/img`` with its ``groundtruth.txt``."""
+def write_sequence(scene: scenes.Scene, folder: Path) -> np.ndarray:
+    """Render every frame of ``scene`` into ``folder/img`` with its ``groundtruth.txt``.
+
+    Returns the (N, 4) ground-truth boxes.
+    """
     images = folder / 'img'
     images.mkdir(parents=True, exist_ok=True)
-    rows = []
+    boxes = []
     for index in range(scene.num_frames):
         rendered = scene.render(index)
         bgr = cv2.cvtColor(rendered.image, cv2.COLOR_RGB2BGR)
         cv2.imwrite(str(images / f'{index + 1:04d}.jpg'), bgr, [cv2.IMWRITE_JPEG_QUALITY, 92])
-        rows.append(','.join(f'{value:.2f}' for value in rendered.box_xywh))
-    (folder / 'groundtruth.txt').write_text('\n'.join(rows) + '\n')
+        boxes.append(rendered.box_xywh)
+    np.savetxt(folder / 'groundtruth.txt', boxes, fmt='%.2f', delimiter=',')
+    return np.asarray(boxes)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,8 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     height, width = (int(value) for value in args.size.split(','))
     for seed in range(args.first_seed, args.first_seed + args.count):
         scene = scenes.random_scene(seed, args.frames, (height, width))
-        write_sequence(scene, args.out / f'synthetic_{seed}')
-        boxes = np.array([scene.target_box(i) for i in range(scene.num_frames)])
+        boxes = write_sequence(scene, args.out / f'synthetic_{seed}')
         print(f'synthetic_{seed}: {scene.num_frames} frames, median target '
               f'{np.median(np.sqrt(boxes[:, 2] * boxes[:, 3])):.0f} px')
     return 0

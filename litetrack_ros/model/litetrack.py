@@ -136,11 +136,7 @@ class LiteTrack(nn.Module):
 
         The output maps become (search_size // patch_size) cells wide.
         """
-        config = self.config.replace(search_size=search_size)
-        old = self.backbone.pos_embed_x
-        resized = resize_pos_embed(old.detach(), config.search_feat_size)
-        self.backbone.pos_embed_x = nn.Parameter(resized, requires_grad=old.requires_grad)
-        self.config = config
+        self._set_crop_size('search_size', 'pos_embed_x', search_size)
 
     @torch.no_grad()
     def set_template_size(self, template_size: int) -> None:
@@ -149,10 +145,13 @@ class LiteTrack(nn.Module):
         A starting point for fine-tuning, e.g. to keep the template and search crops at
         the same scale after a search-size change; not for tracking as it is.
         """
-        config = self.config.replace(template_size=template_size)
-        old = self.backbone.pos_embed_z
-        resized = resize_pos_embed(old.detach(), config.template_feat_size)
-        self.backbone.pos_embed_z = nn.Parameter(resized, requires_grad=old.requires_grad)
+        self._set_crop_size('template_size', 'pos_embed_z', template_size)
+
+    def _set_crop_size(self, field: str, embedding: str, size: int) -> None:
+        config = self.config.replace(**{field: size})  # validates the size
+        old = getattr(self.backbone, embedding)
+        resized = resize_pos_embed(old.detach(), size // config.patch_size)
+        setattr(self.backbone, embedding, nn.Parameter(resized, requires_grad=old.requires_grad))
         self.config = config
 
     def _template_tokens(self, template: Tensor, box_xyxy: Tensor, explicit: bool) -> Tensor:

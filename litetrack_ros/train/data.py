@@ -45,7 +45,7 @@ from torch.utils.data import Dataset
 
 from litetrack_ros import scenes
 from litetrack_ros.geometry import box_to_template_coords, crop_square, normalize_image
-from litetrack_ros.tracker import SEARCH_FACTOR, TEMPLATE_FACTOR
+from litetrack_ros.model.config import ModelConfig
 
 Rng = np.random.Generator
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp')
@@ -63,10 +63,10 @@ class DataError(ValueError):
 class ProcessingParams:
     """Crop and augmentation settings (defaults: the official LiteTrack / OSTrack ones)."""
 
-    template_size: int = 128
-    search_size: int = 256
-    template_factor: float = TEMPLATE_FACTOR
-    search_factor: float = SEARCH_FACTOR
+    template_size: int = ModelConfig.template_size
+    search_size: int = ModelConfig.search_size
+    template_factor: float = ModelConfig.template_factor
+    search_factor: float = ModelConfig.search_factor
     center_jitter: float = 3.0
     scale_jitter: float = 0.25
     max_gap: int = 200
