@@ -67,7 +67,8 @@ class EncodedImage(NamedTuple):
 
 
 def decode_image(encoding: str, height: int, width: int, step: int, is_bigendian: bool,
-                 data: ImageData, *, value_range: tuple[float, float] | None = None) -> np.ndarray:
+                 data: ImageData, *, value_range: tuple[float, float] | None = None,
+                 max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """Return the pixels of a raw ``sensor_msgs/Image`` as ``H x W x 3`` uint8 RGB.
 
     ``data`` is anything with the buffer protocol (``bytes``, ``memoryview``,
@@ -87,7 +88,7 @@ def decode_image(encoding: str, height: int, width: int, step: int, is_bigendian
     a data length that does not match ``height * step``.
     """
     pixel_format = _pixel_format(encoding)
-    _check_size(height, width)
+    _check_size(height, width, max_pixels)
     bytes_per_pixel = pixel_format.channels * np.dtype(pixel_format.dtype).itemsize
     row_bytes = width * bytes_per_pixel
     if step < row_bytes:
@@ -118,14 +119,21 @@ def decode_image(encoding: str, height: int, width: int, step: int, is_bigendian
                         pixel_format.to_rgb)
 
 
-def decode_compressed(format: str, data: ImageData) -> np.ndarray:
-    """Return a ``sensor_msgs/CompressedImage`` (JPEG, PNG, ...) as ``H x W x 3`` RGB.
+def decode_compressed(format: str, data: ImageData, *,
+                      max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """Return a ``sensor_msgs/CompressedImage`` (JPEG or PNG) as ``H x W x 3`` RGB.
 
     ``format`` is the message's field (``'jpeg'``, ``'png'``, or
     image_transport's ``'bgr8; jpeg compressed bgr8'``). The codec is found
-    from the data itself; the format is only used to refuse
+    from the data itself (its signature); the format is only used to refuse
     ``compressedDepth``, whose payload carries an extra header. 16-bit PNGs
     are stretched to 0..255 like ``mono16`` in ``decode_image``.
+
+    The image size is read from the JPEG/PNG header and checked against
+    ``max_pixels`` *before* the decoder allocates anything, since a header
+    can claim any size; other codecs (BMP, TIFF, WebP, ...) are refused.
+    Every failure, including the decoder's own errors, is an
+    ``ImageDecodeError`` naming the problem.
     """
     if 'compresseddepth' in format.lower():
         raise ImageDecodeError(
@@ -134,11 +142,20 @@ def decode_compressed(format: str, data: ImageData) -> np.ndarray:
     buffer = _as_byte_array(data)
     if buffer.size == 0:
         raise ImageDecodeError(f'compressed image ({format!r}) has no data')
-    image = cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED)
+    codec, width, height = compressed_image_size(buffer)
+    _check_size(height, width, max_pixels)
+    try:
+        image = cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED)
+    except cv2.error as error:
+        raise ImageDecodeError(
+            f'{codec} decoder failed on {buffer.size} bytes: {_first_line(error)}') from error
     if image is None:
         raise ImageDecodeError(
             f'cannot decode {buffer.size} bytes of {format!r} compressed image '
-            '(not a JPEG/PNG/... that OpenCV can read, or truncated)')
+            f'({codec} header says {width} x {height}; corrupt or truncated)')
+    if image.shape[0] != height or image.shape[1] != width:
+        raise ImageDecodeError(f'{codec} decoded to {image.shape[1]} x {image.shape[0]}, '
+                               f'but its header says {width} x {height}')
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[:, :, 0]
     if image.dtype != np.uint8:
@@ -152,15 +169,80 @@ def decode_compressed(format: str, data: ImageData) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
-def decode_message(message: Any) -> np.ndarray:
+_PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
+# JPEG start-of-frame markers (baseline, progressive, lossless, arithmetic): they
+# carry the image size. 0xC4 (DHT), 0xC8 (JPG) and 0xCC (DAC) are not frames.
+_JPEG_FRAME_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+# Markers without a length field: TEM, RSTn, SOI, EOI.
+_JPEG_STANDALONE = frozenset({0x01, *range(0xD0, 0xDA)})
+
+
+def compressed_image_size(data: ImageData) -> tuple[str, int, int]:
+    """Read ``(codec, width, height)`` from a JPEG or PNG header without decoding.
+
+    Raises ImageDecodeError for other codecs and for headers that are
+    truncated or malformed.
+    """
+    raw = _as_byte_array(data)
+    if raw[:8].tobytes() == _PNG_SIGNATURE:
+        # The IHDR chunk must come first: length 13, type, width, height (big endian).
+        head = raw[8:24].tobytes()
+        if len(head) < 16 or head[4:8] != b'IHDR':
+            raise ImageDecodeError('PNG without an IHDR chunk (truncated or corrupt)')
+        width, height = int.from_bytes(head[8:12], 'big'), int.from_bytes(head[12:16], 'big')
+        return 'PNG', width, height
+    if raw[:2].tobytes() == b'\xff\xd8':
+        return ('JPEG', *_jpeg_size(raw))
+    raise ImageDecodeError(
+        f'compressed image is neither JPEG nor PNG (starts with {raw[:8].tobytes()!r}); '
+        'only those two are accepted')
+
+
+def _jpeg_size(raw: np.ndarray) -> tuple[int, int]:
+    """Walk the JPEG marker segments up to the first start-of-frame."""
+    position, size = 2, raw.size
+    while position + 4 <= size:
+        if raw[position] != 0xFF:
+            raise ImageDecodeError(f'JPEG marker expected at byte {position}')
+        marker = int(raw[position + 1])
+        if marker == 0xFF:  # fill byte
+            position += 1
+            continue
+        if marker in _JPEG_STANDALONE:
+            position += 2
+            continue
+        length = (int(raw[position + 2]) << 8) | int(raw[position + 3])
+        if length < 2:
+            raise ImageDecodeError(f'JPEG segment of length {length} at byte {position}')
+        if marker in _JPEG_FRAME_MARKERS:
+            if position + 9 > size:
+                break
+            height = (int(raw[position + 5]) << 8) | int(raw[position + 6])
+            width = (int(raw[position + 7]) << 8) | int(raw[position + 8])
+            return width, height
+        if marker == 0xDA:  # start of scan before any frame header
+            raise ImageDecodeError('JPEG scan data before its frame header')
+        position += 2 + length
+    raise ImageDecodeError('JPEG without a frame header (truncated or corrupt)')
+
+
+def _first_line(error: Exception) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[-1] if lines else type(error).__name__
+
+
+def decode_message(message: Any, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """Decode a sensor_msgs/Image or CompressedImage message (read by its fields) to RGB.
 
-    Only the fields are used, so this module stays free of ROS imports.
+    Only the fields are used, so this module stays free of ROS imports. Images
+    above ``max_pixels`` are refused before anything is allocated. Every
+    failure is an ``ImageDecodeError``.
     """
     if hasattr(message, 'format'):  # CompressedImage
-        return decode_compressed(message.format, message.data)
-    return decode_image(message.encoding, message.height, message.width, message.step,
-                        bool(message.is_bigendian), message.data)
+        return decode_compressed(str(message.format), message.data, max_pixels=max_pixels)
+    return decode_image(str(message.encoding), int(message.height), int(message.width),
+                        int(message.step), bool(message.is_bigendian), message.data,
+                        max_pixels=max_pixels)
 
 
 def encode_rgb8(image: np.ndarray) -> EncodedImage:
@@ -201,14 +283,15 @@ def _pixel_format(encoding: str) -> _PixelFormat:
     return pixel_format
 
 
-def _check_size(height: int, width: int) -> None:
-    """Refuse empty and absurdly large images before anything is allocated."""
+def _check_size(height: int, width: int, max_pixels: int = MAX_PIXELS) -> None:
+    """Refuse empty and too large images before anything is allocated."""
     if height <= 0 or width <= 0:
         raise ImageDecodeError(f'image has no pixels: {width} x {height} (width x height)')
-    if height * width > MAX_PIXELS:
+    limit = min(int(max_pixels), MAX_PIXELS)
+    if height * width > limit:
         raise ImageDecodeError(
-            f'image of {width} x {height} = {height * width / 1e6:.0f} megapixels is larger '
-            f'than the {MAX_PIXELS / 1e6:.0f} megapixels accepted (corrupt header?)')
+            f'image of {width} x {height} = {height * width / 1e6:.1f} megapixels is larger '
+            f'than the {limit / 1e6:.1f} megapixels accepted (corrupt header?)')
 
 
 def _as_byte_array(data: ImageData) -> np.ndarray:

@@ -7,21 +7,33 @@ to the camera, deactivate stops work, cleanup frees the network (and GPU
 memory). With ``autostart`` (default) it configures and activates itself, so
 it also runs without a lifecycle manager.
 
-Threads: the image callback only stores the newest frame (plus a short ring
-buffer for ``set_target`` requests that name an older stamp) and wakes the
-tracking callback, which runs in its own callback group on the newest frame
-only. A slow network therefore drops stale frames (counted in diagnostics)
-instead of queueing them, and services are answered while it runs.
+Threads: the executor (single-threaded) runs only light callbacks: the image
+callback stores the newest frame (plus a short ring buffer for ``set_target``
+requests that name an older stamp) and wakes the tracking thread, a plain
+Python thread that decodes, tracks and publishes the newest frame only. A slow
+network therefore drops stale frames (counted in diagnostics) instead of
+queueing them. Measured on 2 cores (``latency_bench``), rclpy's
+MultiThreadedExecutor lost a fifth of the frames and had p95 latencies of
+hundreds of milliseconds with a 5 ms network, because its threads contend for
+the GIL with the tracking callback; a dedicated thread that holds the GIL
+only between torch kernels does not. Services run in the executor thread and
+wait at most for one tracking step (the tracker lock).
+
+No exception escapes a callback: bad frames are counted (``frames_rejected``
+and ``last_rejection`` in diagnostics) and reported in a throttled warning
+naming the reason; a failing request gets ``success: false`` with the reason.
 
 This is the only module of the package that imports rclpy.
 """
 
 from collections import deque
 from dataclasses import dataclass
+import gc
 import math
+import os
 import threading
 import time
-from typing import Any
+from typing import Any, Callable
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import (
@@ -31,20 +43,20 @@ from rcl_interfaces.msg import (
     SetParametersResult,
 )
 import rclpy
-from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CompressedImage, Image
 from std_srvs.srv import Trigger
 from vision_msgs.msg import Detection2D, Detection2DArray, ObjectHypothesisWithPose
 
-from litetrack_ros.image_codec import decode_message, encode_rgb8
+from litetrack_ros.frame_guard import FrameSizeGuard
+from litetrack_ros.image_codec import ImageDecodeError, decode_message, encode_rgb8
 from litetrack_ros.overlay import draw_track
 from litetrack_ros.ros_tools.stamps import format_stamp, stamp_to_ns
+from litetrack_ros.ros_tools.transport import use_large_frame_profile
 from litetrack_ros.runtime import (
     TrackerInfo,
-    WeightsError,
     build_tracker,
     package_weights_folder,
     resolve_weights,
@@ -52,6 +64,11 @@ from litetrack_ros.runtime import (
 from litetrack_ros.srv import SetTarget
 from litetrack_ros.stats import LatencyWindow, RateMeter
 from litetrack_ros.tracker import TrackResult
+
+# Seconds between two warnings about rejected frames (each names its reason).
+WARNING_PERIOD_S = 5.0
+# How long deactivate/cleanup wait for the tracking thread to finish its frame.
+WORKER_JOIN_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -79,6 +96,9 @@ PARAMETERS = (
     ParameterSpec('precision', 'auto', 'auto (fp16 on CUDA, fp32 on CPU), fp32, fp16, bf16.'),
     ParameterSpec('search_size', 0, 'Search crop side in px (multiple of 16); 0 = the '
                   "checkpoint's (256). Smaller is faster and less accurate.", low=0, high=512),
+    ParameterSpec('cpu_threads', 0, 'Threads of the network on CPU; 0 = one less than the '
+                  'CPU cores (at least 1), leaving a core to the middleware and the executor.',
+                  low=0, high=256),
     ParameterSpec('allow_untrained', False, 'Run a random network when no checkpoint is '
                   'found (output labelled UNTRAINED; for demos and tests only).'),
     ParameterSpec('image_qos', 'auto', 'Image subscription reliability: auto (reliable when '
@@ -98,6 +118,9 @@ PARAMETERS = (
     ParameterSpec('label', 'target', 'class_id of the published hypothesis.', read_only=False),
     ParameterSpec('publish_debug_image', True, 'Publish ~/debug_image (drawn only while '
                   'someone subscribes).', read_only=False),
+    ParameterSpec('max_image_pixels', 4096 * 4096, 'Largest frame accepted (width x height); '
+                  'larger ones, or compressed ones whose header claims more, are rejected '
+                  'before anything is allocated.', low=1, high=100_000_000),
     ParameterSpec('frame_buffer_size', 30, 'Frames kept for set_target requests naming an '
                   'older stamp.', low=1, high=600),
     ParameterSpec('diagnostics_period', 1.0, 'Seconds between /diagnostics messages.',
@@ -129,27 +152,29 @@ class LiteTrackNode(LifecycleNode):
             self.declare_parameter(spec.name, spec.default, describe(spec))
         self.add_on_set_parameters_callback(self._on_set_parameters)
 
-        self._tracking_group = MutuallyExclusiveCallbackGroup()
-        self._input_group = ReentrantCallbackGroup()
-        self._service_group = ReentrantCallbackGroup()
-        # Guards the tracker and the target id: tracking and set_target/reset
-        # run in different threads.
+        # Guards the tracker, the frame-size guard and the target id: the tracking
+        # thread and set_target/reset (executor thread) both use them.
         self._tracker_lock = threading.Lock()
-        self._frames_lock = threading.Lock()
+        # Guards the newest frame and the ring buffer; wakes the tracking thread.
+        self._frame_ready = threading.Condition()
 
         self._tracker = None
         self._info: TrackerInfo | None = None
         self._track_id = 0
         self._last_result: TrackResult | None = None
+        self._size_guard = FrameSizeGuard()
+        self._max_pixels = int(self._param('max_image_pixels'))
         self._frames: deque = deque(maxlen=self._param('frame_buffer_size'))
         self._newest: Any = None  # message not yet tracked
+        self._worker: threading.Thread | None = None
+        self._stop_worker = threading.Event()
         self._subscription = None
         self._qos_timer = None
         self._image_reliability = ReliabilityPolicy.BEST_EFFORT
         # Made by configure, destroyed by cleanup.
         self._detections_pub = self._debug_pub = self._diagnostics_pub = None
         self._set_target_srv = self._reset_srv = None
-        self._diagnostics_timer = self._wake_tracking = None
+        self._diagnostics_timer = None
         self._reset_counters()
 
         if self._param('autostart'):
@@ -163,50 +188,47 @@ class LiteTrackNode(LifecycleNode):
         try:
             self._check_choices()
             self._load_tracker()
-        except (WeightsError, ValueError, RuntimeError) as error:
+            self._detections_pub = self.create_lifecycle_publisher(
+                Detection2DArray, '~/detections', 10)
+            self._debug_pub = self.create_lifecycle_publisher(Image, '~/debug_image', 2)
+            self._diagnostics_pub = self.create_lifecycle_publisher(
+                DiagnosticArray, '/diagnostics', 10)
+            self._set_target_srv = self.create_service(SetTarget, '~/set_target',
+                                                       self._on_set_target)
+            self._reset_srv = self.create_service(Trigger, '~/reset', self._on_reset)
+            self._diagnostics_timer = self.create_timer(
+                self._param('diagnostics_period'), self._guarded(self._publish_diagnostics))
+        except Exception as error:  # noqa: B902 - a failed configure must not kill the node
             self.get_logger().error(f'configure failed: {error}')
+            self._destroy_configured_entities()
             return TransitionCallbackReturn.FAILURE
-        self._detections_pub = self.create_lifecycle_publisher(
-            Detection2DArray, '~/detections', 10)
-        self._debug_pub = self.create_lifecycle_publisher(Image, '~/debug_image', 2)
-        self._diagnostics_pub = self.create_lifecycle_publisher(
-            DiagnosticArray, '/diagnostics', 10)
-        self._set_target_srv = self.create_service(
-            SetTarget, '~/set_target', self._on_set_target, callback_group=self._service_group)
-        self._reset_srv = self.create_service(
-            Trigger, '~/reset', self._on_reset, callback_group=self._service_group)
-        self._diagnostics_timer = self.create_timer(
-            self._param('diagnostics_period'), self._publish_diagnostics,
-            callback_group=self._service_group)
-        self._wake_tracking = self.create_guard_condition(
-            self._track_newest, callback_group=self._tracking_group)
+        # What configure allocated lives as long as the node: keep the collector
+        # from scanning it again and again (fewer, shorter pauses while tracking).
+        gc.collect()
+        gc.freeze()
         return super().on_configure(state)
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
-        """Start listening to the camera."""
-        self._reset_counters()
-        self._subscription = self._subscribe_images()
-        self._qos_timer = self.create_timer(2.0, self._follow_publisher_qos,
-                                            callback_group=self._service_group)
+        """Start listening to the camera and the tracking thread."""
+        try:
+            self._reset_counters()
+            self._start_worker()
+            self._subscription = self._subscribe_images()
+            self._qos_timer = self.create_timer(2.0, self._guarded(self._follow_publisher_qos))
+        except Exception as error:  # noqa: B902
+            self.get_logger().error(f'activate failed: {error}')
+            self._stop_listening()
+            return TransitionCallbackReturn.FAILURE
         return super().on_activate(state)
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
-        """Stop listening; the target and the network are kept."""
+        """Stop listening and tracking; the target and the network are kept."""
         self._stop_listening()
-        with self._frames_lock:
-            self._newest = None
         return super().on_deactivate(state)
-
-    def _stop_listening(self) -> None:
-        if self._qos_timer is not None:
-            self.destroy_timer(self._qos_timer)
-            self._qos_timer = None
-        if self._subscription is not None:
-            self.destroy_subscription(self._subscription)
-            self._subscription = None
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Free the network (and its GPU memory) and everything configure made."""
+        self._stop_listening()
         self._destroy_configured_entities()
         return super().on_cleanup(state)
 
@@ -216,6 +238,17 @@ class LiteTrackNode(LifecycleNode):
         self._destroy_configured_entities()
         return super().on_shutdown(state)
 
+    def _stop_listening(self) -> None:
+        for name, destroy in (('_qos_timer', self.destroy_timer),
+                              ('_subscription', self.destroy_subscription)):
+            entity = getattr(self, name)
+            if entity is not None:
+                destroy(entity)
+                setattr(self, name, None)
+        self._stop_worker_thread()
+        with self._frame_ready:
+            self._newest = None
+
     def _destroy_configured_entities(self) -> None:
         for name in ('_detections_pub', '_debug_pub', '_diagnostics_pub'):
             publisher = getattr(self, name, None)
@@ -224,8 +257,7 @@ class LiteTrackNode(LifecycleNode):
                 setattr(self, name, None)
         for name, destroy in (('_set_target_srv', self.destroy_service),
                               ('_reset_srv', self.destroy_service),
-                              ('_diagnostics_timer', self.destroy_timer),
-                              ('_wake_tracking', self.destroy_guard_condition)):
+                              ('_diagnostics_timer', self.destroy_timer)):
             entity = getattr(self, name, None)
             if entity is not None:
                 destroy(entity)
@@ -233,7 +265,8 @@ class LiteTrackNode(LifecycleNode):
         with self._tracker_lock:
             self._tracker = None
             self._last_result = None
-        with self._frames_lock:
+            self._size_guard.reset()
+        with self._frame_ready:
             self._frames.clear()
             self._newest = None
         import torch
@@ -246,19 +279,37 @@ class LiteTrackNode(LifecycleNode):
         return self.get_parameter(name).value
 
     def _on_set_parameters(self, parameters: list) -> SetParametersResult:
-        """Apply live changes of the tracker thresholds."""
-        with self._tracker_lock:
-            for parameter in parameters:
-                if self._tracker is None:
-                    continue
-                if parameter.name == 'lost_threshold':
-                    self._tracker.lost_threshold = float(parameter.value)
-                elif parameter.name == 'lost_frames':
-                    self._tracker.lost_frames = int(parameter.value)
-                elif parameter.name == 'size_update_rate':
-                    # 0: back to the rate stored with the weights.
-                    self._tracker.set_size_update_rate(float(parameter.value) or None)
+        """Apply live changes of the tracker thresholds; refuse values that do not fit."""
+        try:
+            with self._tracker_lock:
+                for parameter in parameters:
+                    self._apply_parameter(parameter.name, parameter.value)
+        except (TypeError, ValueError) as error:
+            return SetParametersResult(successful=False, reason=str(error))
+        except Exception as error:  # noqa: B902 - never let a parameter kill the node
+            self.get_logger().error(f'parameter change failed: {error!r}')
+            return SetParametersResult(successful=False, reason=f'internal error: {error!r}')
         return SetParametersResult(successful=True)
+
+    def _apply_parameter(self, name: str, value: Any) -> None:
+        """Check one live parameter (raises ValueError) and pass it to the tracker."""
+        tracker = self._tracker
+        if name == 'lost_threshold':
+            if not 0.0 <= float(value) <= 1.0:
+                raise ValueError(f'lost_threshold must be in [0, 1], got {value}')
+            if tracker is not None:
+                tracker.lost_threshold = float(value)
+        elif name == 'lost_frames':
+            if int(value) < 1:
+                raise ValueError(f'lost_frames must be at least 1, got {value}')
+            if tracker is not None:
+                tracker.lost_frames = int(value)
+        elif name == 'size_update_rate':
+            # 0: back to the rate stored with the weights.
+            if not 0.0 <= float(value) <= 1.0:
+                raise ValueError(f'size_update_rate must be in [0, 1], got {value}')
+            if tracker is not None:
+                tracker.set_size_update_rate(float(value) or None)
 
     def _check_choices(self) -> None:
         """Refuse a misspelt choice now rather than silently running with another."""
@@ -269,6 +320,9 @@ class LiteTrackNode(LifecycleNode):
                                  f'{", ".join(spec.choices)}; got {value!r}')
 
     def _load_tracker(self) -> None:
+        threads = self._param('cpu_threads') or max(1, (os.cpu_count() or 2) - 1)
+        import torch
+        torch.set_num_threads(int(threads))
         weights = resolve_weights(self._param('weights'), package_weights_folder())
         if weights is None and self._param('allow_untrained'):
             self.get_logger().warning('no checkpoint found: running an UNTRAINED network')
@@ -280,10 +334,12 @@ class LiteTrackNode(LifecycleNode):
             size_update_rate=self._param('size_update_rate') or None)
         with self._tracker_lock:
             self._tracker, self._info = tracker, info
+            self._size_guard.reset()
+        self._max_pixels = int(self._param('max_image_pixels'))
         self.get_logger().info(
             f'LiteTrack {info.variant} ({info.parameters / 1e6:.1f} M parameters, search '
             f'{info.search_size} px, size update rate {tracker.size_update_rate:g}) on '
-            f'{info.device} in {info.precision}, weights {info.weights}')
+            f'{info.device} in {info.precision} ({threads} CPU threads), weights {info.weights}')
 
     def _image_topic(self) -> tuple[type, str]:
         if self._param('input_transport') == 'compressed':
@@ -311,8 +367,7 @@ class LiteTrackNode(LifecycleNode):
         message_type, topic = self._image_topic()
         self._image_reliability = self._wanted_reliability(topic)
         qos = QoSProfile(depth=5, reliability=self._image_reliability)
-        return self.create_subscription(message_type, topic, self._on_image, qos,
-                                        callback_group=self._input_group)
+        return self.create_subscription(message_type, topic, self._guarded(self._on_image), qos)
 
     def _follow_publisher_qos(self) -> None:
         """Resubscribe when the publishers' reliability changed (image_qos: auto)."""
@@ -331,27 +386,49 @@ class LiteTrackNode(LifecycleNode):
         self._received = 0
         self._dropped = 0
         self._rejected = 0
+        self._last_rejection = ''
         self._input_rate = RateMeter()
         self._tracking_rate = RateMeter()
         self._latency = LatencyWindow()
+        self._stamp_latency = LatencyWindow()
+        self._arrival_latency = LatencyWindow()
+
+    def _guarded(self, callback: Callable[..., None]) -> Callable[..., None]:
+        """Wrap a callback so that no exception can escape into the executor."""
+        def call(*args: Any) -> None:
+            try:
+                callback(*args)
+            except Exception as error:  # noqa: B902 - the node must outlive any bug
+                self.get_logger().error(f'{callback.__name__} failed: {error!r}',
+                                        throttle_duration_sec=WARNING_PERIOD_S)
+        return call
+
+    def _reject(self, reason: str) -> None:
+        """Count a frame that cannot be tracked and say why (throttled)."""
+        self._rejected += 1
+        self._last_rejection = reason
+        self.get_logger().warning(f'frame rejected ({self._rejected} so far): {reason}',
+                                  throttle_duration_sec=WARNING_PERIOD_S)
 
     # ------------------------------------------------------------------ frames
 
     def _on_image(self, message: Image | CompressedImage) -> None:
-        """Keep the newest frame and wake the tracker; never does heavy work."""
+        """Keep the newest frame and wake the tracking thread; never does heavy work."""
         self._received += 1
         self._input_rate.tick()
-        with self._frames_lock:
+        stamp_ns = stamp_to_ns(message.header.stamp)
+        if stamp_ns:  # how long the middleware and the executor took to hand it over
+            self._arrival_latency.add(max(0.0, (time.time_ns() - stamp_ns) * 1e-9))
+        with self._frame_ready:
             if self._newest is not None:
                 self._dropped += 1  # the tracker did not get to the previous one
             self._newest = message
             self._frames.append(message)
-        if self._wake_tracking is not None:
-            self._wake_tracking.trigger()
+            self._frame_ready.notify()
 
     def _find_frame(self, stamp: Any) -> Image | CompressedImage | None:
         wanted = stamp_to_ns(stamp)
-        with self._frames_lock:
+        with self._frame_ready:
             if wanted == 0:
                 return self._frames[-1] if self._frames else None
             for message in reversed(self._frames):
@@ -361,28 +438,61 @@ class LiteTrackNode(LifecycleNode):
 
     # ---------------------------------------------------------------- tracking
 
-    def _track_newest(self) -> None:
-        """Track the newest frame (tracking callback group)."""
-        with self._frames_lock:
-            message, self._newest = self._newest, None
-        if message is None:
+    def shutdown_tracking(self) -> None:
+        """Stop the tracking thread (call before destroying the node)."""
+        self._stop_worker_thread()
+
+    def _start_worker(self) -> None:
+        self._stop_worker_thread()
+        self._stop_worker.clear()
+        self._worker = threading.Thread(target=self._tracking_loop, name='litetrack_tracking',
+                                        daemon=True)
+        self._worker.start()
+
+    def _stop_worker_thread(self) -> None:
+        worker, self._worker = self._worker, None
+        if worker is None:
             return
+        self._stop_worker.set()
+        with self._frame_ready:
+            self._frame_ready.notify_all()
+        worker.join(WORKER_JOIN_TIMEOUT_S)
+        if worker.is_alive():
+            self.get_logger().warning('tracking thread did not stop within '
+                                      f'{WORKER_JOIN_TIMEOUT_S:g} s')
+
+    def _tracking_loop(self) -> None:
+        """Track the newest frame whenever one arrives, until told to stop."""
+        while not self._stop_worker.is_set():
+            with self._frame_ready:
+                while self._newest is None and not self._stop_worker.is_set():
+                    self._frame_ready.wait(timeout=0.5)
+                message, self._newest = self._newest, None
+            if message is None:
+                continue
+            try:
+                self._track_frame(message)
+            except Exception as error:  # noqa: B902 - a bad frame must never stop tracking
+                self._reject(f'tracking failed: {error!r}')
+
+    def _track_frame(self, message: Image | CompressedImage) -> None:
         started = time.monotonic()
         try:
-            image = decode_message(message)
-        except ValueError as error:
-            self._rejected += 1
-            self.get_logger().warning(f'frame rejected: {error}', throttle_duration_sec=5.0)
+            image = decode_message(message, max_pixels=self._max_pixels)
+        except ImageDecodeError as error:
+            self._reject(str(error))
             return
-        try:
-            detections, result = self._track(message.header, image)
-        except Exception as error:  # noqa: B902 - a bad frame must never stop the node
-            self._rejected += 1
-            self.get_logger().error(f'tracking failed on a frame: {error!r}',
-                                    throttle_duration_sec=5.0)
+        with self._tracker_lock:
+            reason = self._size_guard.check(*image.shape[:2])
+        if reason is not None:
+            self._reject(reason)
             return
+        detections, result = self._track(message.header, image)
         self._publish(self._detections_pub, detections)
         self._latency.add(time.monotonic() - started)
+        stamp_ns = stamp_to_ns(message.header.stamp)
+        if stamp_ns:
+            self._stamp_latency.add(max(0.0, (time.time_ns() - stamp_ns) * 1e-9))
         self._tracking_rate.tick()
         self._publish_debug_image(message.header, image, result)
 
@@ -445,45 +555,56 @@ class LiteTrackNode(LifecycleNode):
                        response: SetTarget.Response) -> SetTarget.Response:
         """Start tracking the requested box on the frame with the requested stamp."""
         response.success, response.track_id = False, 0
+        try:
+            response.message = self._set_target(request, response)
+        except Exception as error:  # noqa: B902 - a request must never kill the node
+            self.get_logger().error(f'set_target failed: {error!r}',
+                                    throttle_duration_sec=WARNING_PERIOD_S)
+            response.success, response.track_id = False, 0
+            response.message = f'internal error: {error!r}'
+        if response.success:
+            self.get_logger().info(f'set_target: {response.message}')
+        return response
+
+    def _set_target(self, request: SetTarget.Request, response: SetTarget.Response) -> str:
+        """Fill ``response`` (success, track id) and return its message."""
         message = self._find_frame(request.stamp)
         if message is None:
-            response.message = ('no frame received yet' if stamp_to_ns(request.stamp) == 0
-                                else f'no buffered frame has stamp {format_stamp(request.stamp)}')
-            return response
+            return ('no frame received yet' if stamp_to_ns(request.stamp) == 0
+                    else f'no buffered frame has stamp {format_stamp(request.stamp)}')
         box = request.bbox
-        w, h = box.size_x, box.size_y
-        xywh = (box.center.position.x - w / 2.0, box.center.position.y - h / 2.0, w, h)
+        w, h = float(box.size_x), float(box.size_y)
+        xywh = (float(box.center.position.x) - w / 2.0,
+                float(box.center.position.y) - h / 2.0, w, h)
         if not all(math.isfinite(v) for v in xywh):
-            response.message = f'box is not finite: {xywh}'
-            return response
+            return f'box is not finite: {xywh}'
         try:
-            image = decode_message(message)
+            image = decode_message(message, max_pixels=self._max_pixels)
             with self._tracker_lock:
                 if self._tracker is None:
-                    response.message = 'node is not configured'
-                    return response
+                    return 'node is not configured'
                 self._tracker.initialize(image, xywh)
+                self._size_guard.reset(image.shape[:2])
                 self._track_id += 1
                 self._last_result = None
                 response.track_id = self._track_id
         except ValueError as error:
-            response.message = f'rejected: {error}'
-            return response
+            return f'rejected: {error}'
         response.success = True
-        response.message = (f'tracking id {response.track_id} from frame '
-                            f'{format_stamp(message.header.stamp)}')
-        self.get_logger().info(f'set_target: {response.message}, box {xywh}')
-        return response
+        return (f'tracking id {response.track_id} from frame '
+                f'{format_stamp(message.header.stamp)}, box {tuple(round(v, 1) for v in xywh)}')
 
     def _on_reset(self, request: Trigger.Request, response: Trigger.Response
                   ) -> Trigger.Response:
         """Drop the target; detections become empty arrays."""
-        with self._tracker_lock:
-            if self._tracker is not None:
-                self._tracker.reset()
-            self._last_result = None
-        response.success = True
-        response.message = 'target dropped'
+        try:
+            with self._tracker_lock:
+                if self._tracker is not None:
+                    self._tracker.reset()
+                self._last_result = None
+            response.success, response.message = True, 'target dropped'
+        except Exception as error:  # noqa: B902
+            response.success, response.message = False, f'internal error: {error!r}'
         return response
 
     # ------------------------------------------------------------- diagnostics
@@ -508,7 +629,11 @@ class LiteTrackNode(LifecycleNode):
             status.level, status.message = DiagnosticStatus.WARN, 'target lost'
         else:
             status.level, status.message = DiagnosticStatus.OK, state
-        p50, p95 = self._latency.percentile(50), self._latency.percentile(95)
+
+        def milliseconds(window: LatencyWindow, q: float) -> str:
+            value = window.percentile(q)
+            return f'{value * 1e3:.1f}' if value is not None else 'n/a'
+
         values = {
             'state': state,
             'track_id': self._track_id,
@@ -517,9 +642,14 @@ class LiteTrackNode(LifecycleNode):
             'frames_received': self._received,
             'frames_dropped': self._dropped,
             'frames_rejected': self._rejected,
+            'last_rejection': self._last_rejection or 'none',
             'image_reliability': self._image_reliability.name.lower(),
-            'latency_p50_ms': f'{p50 * 1e3:.1f}' if p50 is not None else 'n/a',
-            'latency_p95_ms': f'{p95 * 1e3:.1f}' if p95 is not None else 'n/a',
+            'latency_p50_ms': milliseconds(self._latency, 50),
+            'latency_p95_ms': milliseconds(self._latency, 95),
+            'arrival_latency_p50_ms': milliseconds(self._arrival_latency, 50),
+            'arrival_latency_p95_ms': milliseconds(self._arrival_latency, 95),
+            'stamp_latency_p50_ms': milliseconds(self._stamp_latency, 50),
+            'stamp_latency_p95_ms': milliseconds(self._stamp_latency, 95),
         }
         if self._info is not None:
             values.update(device=self._info.device, precision=self._info.precision,
@@ -532,17 +662,21 @@ class LiteTrackNode(LifecycleNode):
 
 def main(args: list[str] | None = None) -> int:
     """Run the node until shutdown."""
+    profile = use_large_frame_profile()
     rclpy.init(args=args)
     node = LiteTrackNode()
-    # Three threads: images, tracking and services each get one, so neither a
-    # slow frame nor a template pass blocks the others.
-    executor = MultiThreadedExecutor(num_threads=3)
+    if profile:
+        node.get_logger().info(f'Fast DDS profile for large frames: {profile}')
+    # One executor thread for the light callbacks (images, services, timers);
+    # tracking has its own thread (see the module docstring).
+    executor = SingleThreadedExecutor()
     executor.add_node(node)
     try:
         executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
+        node.shutdown_tracking()
         executor.shutdown()
         node.destroy_node()
         rclpy.try_shutdown()

@@ -50,6 +50,7 @@ from litetrack_ros.frame_reader import (
     source_fps,
 )
 from litetrack_ros.image_codec import encode_image
+from litetrack_ros.ros_tools.transport import use_large_frame_profile
 
 ENCODINGS = ('rgb8', 'bgr8')
 QOS_CHOICES = ('reliable', 'sensor_data')
@@ -282,6 +283,7 @@ def main(argv: list[str] | None = None) -> int:
         rate=args.rate, loop=args.loop, max_frames=args.max_frames, qos=args.qos,
         start_delay=args.start_delay)
 
+    use_large_frame_profile()
     rclpy.init(args=['video_source', *argv])
     node = None
     try:

@@ -1,0 +1,440 @@
+# Copyright 2026 The litetrack_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""``latency_bench``: measure the node's stamp-to-detection latency over real ROS 2.
+
+Every party runs in its own process, as on a robot: the ``litetrack`` node, a
+camera publishing frames of a real sequence (``../shared/data/sequences/bag``
+when present, else a generated scene) resized to 640x480, optional service
+clients calling ``set_target``/``reset`` in a loop, and this process, which sets
+the target on the first frame, records every ``~/detections`` message (and,
+when asked, subscribes to ``~/debug_image`` like RViz would) and prints for each
+scenario::
+
+    rate  qos  debug  clients  frames  answered  detected  p50  p95  p99  max  service p95/max
+
+``answered``: share of the camera's frames for which a Detection2DArray with
+their stamp arrived; ``detected``: share with a detection in it; latencies
+(ms) are from the image stamp (the camera's clock when it published) to the
+middleware's reception of the detections here (same machine, same clock).
+
+Examples::
+
+    latency_bench                                  # 10 and 30 Hz, both QoS, debug on/off
+    latency_bench --rates 10,30,60 --clients 0,4 --duration 30 --json latency.json
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import asdict, dataclass
+import itertools
+import json
+import os
+from pathlib import Path
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+import cv2
+import numpy as np
+
+from litetrack_ros.ros_tools.transport import use_large_frame_profile
+
+FRAME_SIZE = (640, 480)
+HOLD_FIRST_S = 3.0  # the camera repeats frame 0 this long, so the target can be set on it
+
+
+def default_frames() -> str:
+    """Return the real 'bag' sequence of ../shared (seen from the repository or build/), or ''."""
+    for base in (Path.cwd().parent, Path.cwd().parent.parent):
+        bag = base / 'shared' / 'data' / 'sequences' / 'bag'
+        if (bag / 'img').is_dir():
+            return str(bag)
+    return ''
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One measured setting."""
+
+    rate: float
+    qos: str
+    debug: bool
+    clients: int
+
+
+@dataclass
+class Outcome:
+    """What one scenario measured (latencies in ms)."""
+
+    scenario: Scenario
+    frames: int
+    answered: float
+    detected: float
+    p50: float
+    p95: float
+    p99: float
+    max: float
+    service_p95: float
+    service_max: float
+    service_calls: int
+    node: dict  # the node's last /diagnostics values (processing latency, drops, ...)
+
+    def row(self) -> str:
+        """One table row."""
+        s = self.scenario
+        service = (f'{self.service_p95:7.0f} / {self.service_max:.0f} ({self.service_calls})'
+                   if self.service_calls else '-')
+        return (f'{s.rate:4g} Hz  {s.qos:11s}  {"on " if s.debug else "off"}  {s.clients:2d}  '
+                f'{self.frames:6d}  {self.answered:7.1%}  {self.detected:7.1%}  '
+                f'{self.p50:6.1f}  {self.p95:6.1f}  {self.p99:6.1f}  {self.max:7.1f}  {service}'
+                f'  | node: processing p50 {self.node.get("latency_p50_ms", "?")} '
+                f'p95 {self.node.get("latency_p95_ms", "?")}, stamp->callback p50 '
+                f'{self.node.get("arrival_latency_p50_ms", "?")} p95 '
+                f'{self.node.get("arrival_latency_p95_ms", "?")}, stamp->publish p50 '
+                f'{self.node.get("stamp_latency_p50_ms", "?")} p95 '
+                f'{self.node.get("stamp_latency_p95_ms", "?")}, dropped '
+                f'{self.node.get("frames_dropped", "?")}, rejected '
+                f'{self.node.get("frames_rejected", "?")}')
+
+
+HEADER = ('rate     qos          debug cl  frames  answered detected    p50     p95     p99'
+          '      max  service p95 / max ms (calls)')
+
+
+# ----------------------------------------------------------------------------- frames
+
+
+def load_frames(folder: Path | None, count: int) -> tuple[list[np.ndarray], tuple]:
+    """Return RGB frames resized to 640x480 and the first frame's box (x, y, w, h)."""
+    from litetrack_ros.frame_reader import list_images  # noqa: PLC0415
+
+    width, height = FRAME_SIZE
+    if folder is not None and (folder / 'img').is_dir():
+        paths = list_images(folder / 'img')[:count]
+        frames = [cv2.imread(str(p)) for p in paths]
+        scale_x, scale_y = width / frames[0].shape[1], height / frames[0].shape[0]
+        first = np.loadtxt(folder / 'groundtruth.txt', delimiter=',', max_rows=1)
+        box = (first[0] * scale_x, first[1] * scale_y, first[2] * scale_x, first[3] * scale_y)
+        frames = [cv2.cvtColor(cv2.resize(f, FRAME_SIZE, interpolation=cv2.INTER_LINEAR),
+                               cv2.COLOR_BGR2RGB) for f in frames]
+        return frames, tuple(float(v) for v in box)
+    from litetrack_ros import scenes  # noqa: PLC0415
+    scene = scenes.random_scene(np.random.SeedSequence(7), count, (height, width))
+    rendered = [scene.render(i) for i in range(count)]
+    return [r.image for r in rendered], tuple(float(v) for v in rendered[0].box_xywh)
+
+
+# ----------------------------------------------------------------------------- roles
+
+
+def run_camera(args: argparse.Namespace) -> int:
+    """Publish the frames at a fixed rate, writing 'index stamp_ns' per frame."""
+    import rclpy  # noqa: PLC0415
+    from rclpy.qos import QoSProfile, ReliabilityPolicy  # noqa: PLC0415
+    from sensor_msgs.msg import Image  # noqa: PLC0415
+
+    frames, _ = load_frames(Path(args.frames) if args.frames else None, args.count)
+    rclpy.init()
+    node = rclpy.create_node(f'latency_camera_{os.getpid()}')
+    reliability = (ReliabilityPolicy.RELIABLE if args.qos == 'reliable'
+                   else ReliabilityPolicy.BEST_EFFORT)
+    publisher = node.create_publisher(Image, args.topic,
+                                      QoSProfile(depth=5, reliability=reliability))
+    messages = []
+    for frame in frames:
+        message = Image(height=frame.shape[0], width=frame.shape[1], encoding='rgb8',
+                        step=frame.shape[1] * 3)
+        message.header.frame_id = 'camera'
+        message.data = frame.tobytes()
+        messages.append(message)
+    log = open(args.stamps, 'w', buffering=1)
+    started = time.monotonic()
+    period = 1.0 / args.rate
+    sequence = itertools.count()
+    deadline = started + args.duration
+    next_time = started
+    try:
+        while time.monotonic() < deadline:
+            tick = next(sequence)
+            held = time.monotonic() - started < HOLD_FIRST_S
+            index = 0 if held else (tick % len(messages))
+            message = messages[index]
+            stamp = time.time_ns()
+            message.header.stamp.sec, message.header.stamp.nanosec = divmod(stamp, 10 ** 9)
+            publisher.publish(message)
+            log.write(f'{index if not held else -1} {stamp}\n')
+            next_time += period
+            rclpy.spin_once(node, timeout_sec=max(0.0, next_time - time.monotonic()))
+            while time.monotonic() < next_time:
+                time.sleep(min(0.002, next_time - time.monotonic()))
+    finally:
+        log.close()
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+def run_client(args: argparse.Namespace) -> int:
+    """Call set_target (newest frame) and reset alternately until the duration is over."""
+    import rclpy  # noqa: PLC0415
+    from std_srvs.srv import Trigger  # noqa: PLC0415
+
+    from litetrack_ros.srv import SetTarget  # noqa: PLC0415
+
+    rclpy.init()
+    node = rclpy.create_node(f'latency_client_{os.getpid()}')
+    set_target = node.create_client(SetTarget, f'{args.namespace}/litetrack/set_target')
+    reset = node.create_client(Trigger, f'{args.namespace}/litetrack/reset')
+    x, y, w, h = (float(v) for v in args.box.split(','))
+    request = SetTarget.Request()
+    request.bbox.center.position.x, request.bbox.center.position.y = x + w / 2, y + h / 2
+    request.bbox.size_x, request.bbox.size_y = w, h
+    log = open(args.stamps, 'w', buffering=1)
+    deadline = time.monotonic() + args.duration
+    try:
+        for client in (set_target, reset):
+            client.wait_for_service(timeout_sec=30)
+        calls = itertools.cycle(((set_target, request), (reset, Trigger.Request())))
+        while time.monotonic() < deadline:
+            client, message = next(calls)
+            started = time.monotonic()
+            future = client.call_async(message)
+            rclpy.spin_until_future_complete(node, future,
+                                             timeout_sec=max(0.1, deadline - started))
+            if future.done():
+                log.write(f'{(time.monotonic() - started) * 1e3:.3f}\n')
+    finally:
+        log.close()
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+# ----------------------------------------------------------------------------- measuring
+
+
+def _spawn(args: list[str], log: Path) -> subprocess.Popen:
+    handle = open(log, 'w')
+    return subprocess.Popen([str(a) for a in args], stdout=handle, stderr=subprocess.STDOUT,
+                            env=dict(os.environ))
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _tail(log: Path, characters: int = 2000) -> str:
+    return log.read_text()[-characters:] if log.is_file() else f'(no {log})'
+
+
+def _percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else float('nan')
+
+
+def measure(scenario: Scenario, options: argparse.Namespace, box: tuple,
+            workdir: Path) -> Outcome:
+    """Run one scenario end to end and return its figures."""
+    from diagnostic_msgs.msg import DiagnosticArray  # noqa: PLC0415
+    import rclpy  # noqa: PLC0415
+    from rclpy.qos import QoSProfile, ReliabilityPolicy  # noqa: PLC0415
+    from sensor_msgs.msg import Image  # noqa: PLC0415
+    from vision_msgs.msg import Detection2DArray  # noqa: PLC0415
+
+    from litetrack_ros.srv import SetTarget  # noqa: PLC0415
+
+    namespace = f'/lb_{uuid.uuid4().hex[:8]}'
+    topic = f'{namespace}/image'
+    me = [sys.executable, '-m', 'litetrack_ros.ros_tools.latency_bench']
+    node_args = [sys.executable, '-m', 'litetrack_ros.node', '--ros-args',
+                 '-r', f'__ns:={namespace}', '-r', f'image:={topic}',
+                 '-p', f'lost_threshold:={options.lost_threshold}']
+    if options.weights:
+        node_args += ['-p', f'weights:={options.weights}']
+    for extra in options.node_param:
+        node_args += ['-p', extra]
+    duration = HOLD_FIRST_S + options.warmup + options.duration + 1.0
+    camera_stamps = workdir / f'camera_{namespace[1:]}.txt'
+    processes = [_spawn(node_args, workdir / f'node_{namespace[1:]}.log')]
+    received: dict[int, tuple[int, bool]] = {}
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    observer = rclpy.create_node('latency_observer', context=context)
+    executor = rclpy.executors.SingleThreadedExecutor(context=context)
+    executor.add_node(observer)
+
+    def on_detections(array: Detection2DArray, info: object = None) -> None:
+        stamp = array.header.stamp.sec * 10 ** 9 + array.header.stamp.nanosec
+        arrived = (info or {}).get('received_timestamp') if isinstance(info, dict) else None
+        received.setdefault(stamp, (arrived or time.time_ns(), bool(array.detections)))
+
+    import rclpy.subscription  # noqa: PLC0415
+    callback = ((lambda a, i: on_detections(a, i))
+                if hasattr(rclpy.subscription, 'MessageInfo') else on_detections)
+    observer.create_subscription(Detection2DArray, f'{namespace}/litetrack/detections',
+                                 callback, QoSProfile(depth=100))
+    node_values: dict = {}
+
+    def on_diagnostics(array: DiagnosticArray) -> None:
+        for status in array.status:
+            if status.name.startswith(f'{namespace}/litetrack'):
+                node_values.update({kv.key: kv.value for kv in status.values})
+
+    observer.create_subscription(DiagnosticArray, '/diagnostics', on_diagnostics, 10)
+    if scenario.debug:
+        # As RViz's Image display: reliable, shallow queue; the images are discarded.
+        observer.create_subscription(Image, f'{namespace}/litetrack/debug_image',
+                                     lambda _: None,
+                                     QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE))
+    set_target = observer.create_client(SetTarget, f'{namespace}/litetrack/set_target')
+    client_logs = []
+    try:
+        deadline = time.monotonic() + 120
+        while not set_target.service_is_ready() and time.monotonic() < deadline:
+            executor.spin_once(timeout_sec=0.1)
+        if not set_target.service_is_ready():
+            raise RuntimeError('node did not come up: '
+                               + _tail(workdir / f'node_{namespace[1:]}.log'))
+        frames_arg = ['--frames', options.frames] if options.frames else []
+        processes.append(_spawn(me + ['--camera', '--topic', topic, '--rate', str(scenario.rate),
+                                      '--qos', scenario.qos, '--count', str(options.count),
+                                      '--duration', str(duration), '--stamps',
+                                      str(camera_stamps)] + frames_arg,
+                                workdir / f'camera_{namespace[1:]}.log'))
+        # Set the target on frame 0 while the camera holds it.
+        started = time.monotonic()
+        while time.monotonic() - started < HOLD_FIRST_S - 0.5:
+            executor.spin_once(timeout_sec=0.05)
+        request = SetTarget.Request()
+        x, y, w, h = box
+        request.bbox.center.position.x, request.bbox.center.position.y = x + w / 2, y + h / 2
+        request.bbox.size_x, request.bbox.size_y = w, h
+        future = set_target.call_async(request)
+        while not future.done() and time.monotonic() - started < 30:
+            executor.spin_once(timeout_sec=0.05)
+        if not (future.done() and future.result().success):
+            raise RuntimeError('set_target failed: '
+                               f'{future.result().message if future.done() else "timeout"}')
+        for index in range(scenario.clients):
+            log = workdir / f'client{index}_{namespace[1:]}.txt'
+            client_logs.append(log)
+            processes.append(_spawn(me + ['--client', '--namespace', namespace, '--box',
+                                          ','.join(f'{v:.1f}' for v in box), '--duration',
+                                          str(duration), '--stamps', str(log)],
+                                    workdir / f'client{index}_{namespace[1:]}.log'))
+        end = started + duration + 1.0
+        while time.monotonic() < end:
+            executor.spin_once(timeout_sec=0.05)
+            if processes[0].poll() is not None:
+                raise RuntimeError(f'the node exited with {processes[0].returncode}: '
+                                   + _tail(workdir / f'node_{namespace[1:]}.log'))
+    finally:
+        for process in reversed(processes):
+            _stop(process)
+        executor.shutdown()
+        observer.destroy_node()
+        rclpy.shutdown(context=context)
+
+    rows = [line.split() for line in camera_stamps.read_text().splitlines() if line.strip()]
+    stamps = [int(stamp) for index, stamp in rows if int(index) >= 0]
+    # Skip the warm-up after the hold and the last second (detections in flight).
+    first = stamps[0] + int(options.warmup * 1e9) if stamps else 0
+    last = stamps[-1] - int(1e9) if stamps else 0
+    window = [s for s in stamps if first <= s <= last]
+    latencies = [(received[s][0] - s) * 1e-6 for s in window if s in received]
+    detected = sum(1 for s in window if s in received and received[s][1])
+    service = [float(v) for log in client_logs if log.is_file()
+               for v in log.read_text().split()]
+    count = max(1, len(window))
+    return Outcome(scenario, len(window), len(latencies) / count, detected / count,
+                   _percentile(latencies, 50), _percentile(latencies, 95),
+                   _percentile(latencies, 99), max(latencies, default=float('nan')),
+                   _percentile(service, 95), max(service, default=float('nan')), len(service),
+                   node_values)
+
+
+# ----------------------------------------------------------------------------- CLI
+
+
+def _floats(text: str) -> list[float]:
+    return [float(v) for v in text.split(',') if v.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Command-line interface."""
+    parser = argparse.ArgumentParser(prog='latency_bench', description=__doc__.split('\n\n')[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--weights', default='', help='node weights (default: the package '
+                                                      "default's)")
+    parser.add_argument('--frames', default=default_frames(),
+                        help='sequence folder (img/ + groundtruth.txt); default bag from '
+                             '../shared, else a generated scene')
+    parser.add_argument('--count', type=int, default=100, help='frames loaded (looped)')
+    parser.add_argument('--rates', default='10,30', help='camera rates in Hz (10,30)')
+    parser.add_argument('--qos', default='reliable,sensor_data',
+                        help='camera reliability: reliable, sensor_data or both')
+    parser.add_argument('--debug', default='on,off', help='subscribe to ~/debug_image: on, off')
+    parser.add_argument('--clients', default='0', help='service clients looping set_target/'
+                                                       'reset, e.g. 0,4')
+    parser.add_argument('--duration', type=float, default=20.0, help='seconds measured')
+    parser.add_argument('--warmup', type=float, default=2.0, help='seconds skipped after the '
+                                                                  'target is set')
+    parser.add_argument('--lost-threshold', type=float, default=0.0,
+                        help='node lost_threshold (0: latency of every frame, never lost)')
+    parser.add_argument('--node-param', action='append', default=[], metavar='NAME:=VALUE',
+                        help='extra node parameter')
+    parser.add_argument('--default-transport', action='store_true',
+                        help="Fast DDS's default transports instead of the package profile "
+                             '(config/fastdds_large_frames.xml) in every process')
+    parser.add_argument('--json', type=Path, default=None, help='write the outcomes as JSON')
+    # Internal roles (the same program in other processes).
+    parser.add_argument('--camera', action='store_true', help=argparse.SUPPRESS)
+    parser.add_argument('--client', action='store_true', help=argparse.SUPPRESS)
+    parser.add_argument('--topic', help=argparse.SUPPRESS)
+    parser.add_argument('--rate', type=float, help=argparse.SUPPRESS)
+    parser.add_argument('--namespace', help=argparse.SUPPRESS)
+    parser.add_argument('--box', help=argparse.SUPPRESS)
+    parser.add_argument('--stamps', help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``latency_bench``."""
+    args = build_parser().parse_args(argv)
+    os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
+    if not args.default_transport:
+        use_large_frame_profile()  # inherited by the node, camera and clients
+    if args.camera:
+        args.qos = args.qos.split(',')[0]
+        return run_camera(args)
+    if args.client:
+        return run_client(args)
+    _, box = load_frames(Path(args.frames) if args.frames else None, 1)
+    scenarios = [Scenario(rate, qos, debug == 'on', int(clients))
+                 for rate in _floats(args.rates) for qos in args.qos.split(',')
+                 for debug in args.debug.split(',') for clients in args.clients.split(',')]
+    print(f'latency_bench: {len(scenarios)} scenarios of {args.duration:g} s, frames '
+          f'{args.frames or "generated"} at {FRAME_SIZE[0]}x{FRAME_SIZE[1]}, '
+          f'{os.cpu_count()} CPUs', flush=True)
+    print(HEADER, flush=True)
+    outcomes = []
+    with tempfile.TemporaryDirectory(prefix='latency_bench_') as workdir:
+        for scenario in scenarios:
+            outcome = measure(scenario, args, box, Path(workdir))
+            outcomes.append(outcome)
+            print(outcome.row(), flush=True)
+    if args.json:
+        args.json.write_text(json.dumps([asdict(o) for o in outcomes], indent=1))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
