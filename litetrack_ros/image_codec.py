@@ -245,6 +245,34 @@ def decode_message(message: Any, max_pixels: int = MAX_PIXELS) -> np.ndarray:
                         max_pixels=max_pixels)
 
 
+def check_message(message: Any, max_pixels: int = MAX_PIXELS) -> None:
+    """Cheap checks of an Image/CompressedImage before it is kept or decoded.
+
+    Looks only at the fields (and a compressed image's header), copies nothing,
+    and raises the ``ImageDecodeError`` that decoding would raise for a wrong
+    encoding, size, step or data length; a message that passes may still fail
+    to decode (corrupt compressed data).
+    """
+    if hasattr(message, 'format'):  # CompressedImage
+        if 'compresseddepth' in str(message.format).lower():
+            raise ImageDecodeError(f'compressedDepth images are not supported '
+                                   f'(format {message.format!r})')
+        _, width, height = compressed_image_size(message.data)
+        _check_size(height, width, max_pixels)
+        return
+    height, width, step = int(message.height), int(message.width), int(message.step)
+    pixel_format = _pixel_format(str(message.encoding))
+    _check_size(height, width, max_pixels)
+    row_bytes = width * pixel_format.channels * np.dtype(pixel_format.dtype).itemsize
+    if step < row_bytes:
+        raise ImageDecodeError(f'step {step} is shorter than a row of {width} '
+                               f'{message.encoding} pixels ({row_bytes} bytes)')
+    size = len(message.data)
+    if size != height * step:
+        raise ImageDecodeError(f'image data has {size} bytes but height * step = '
+                               f'{height} * {step} = {height * step} bytes')
+
+
 def encode_rgb8(image: np.ndarray) -> EncodedImage:
     """Pack an ``H x W x 3`` uint8 RGB image into the fields of an ``rgb8`` Image.
 

@@ -51,7 +51,12 @@ from std_srvs.srv import Trigger
 from vision_msgs.msg import Detection2D, Detection2DArray, ObjectHypothesisWithPose
 
 from litetrack_ros.frame_guard import FrameSizeGuard
-from litetrack_ros.image_codec import ImageDecodeError, decode_message, encode_rgb8
+from litetrack_ros.image_codec import (
+    ImageDecodeError,
+    check_message,
+    decode_message,
+    encode_rgb8,
+)
 from litetrack_ros.overlay import draw_track
 from litetrack_ros.ros_tools.stamps import format_stamp, stamp_to_ns
 from litetrack_ros.ros_tools.transport import use_large_frame_profile
@@ -416,6 +421,12 @@ class LiteTrackNode(LifecycleNode):
         """Keep the newest frame and wake the tracking thread; never does heavy work."""
         self._received += 1
         self._input_rate.tick()
+        try:
+            # Fields only (no copy): a malformed frame is neither buffered nor tracked.
+            check_message(message, self._max_pixels)
+        except ImageDecodeError as error:
+            self._reject(str(error))
+            return
         stamp_ns = stamp_to_ns(message.header.stamp)
         if stamp_ns:  # how long the middleware and the executor took to hand it over
             self._arrival_latency.add(max(0.0, (time.time_ns() - stamp_ns) * 1e-9))

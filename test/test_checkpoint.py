@@ -11,6 +11,7 @@ import sys
 import types
 import zipfile
 
+import numpy as np
 import pytest
 import torch
 
@@ -19,6 +20,7 @@ from litetrack_ros.model import VARIANTS, LiteTrack, ModelConfig
 from litetrack_ros.model.checkpoint import (
     CheckpointError,
     UnresolvedGlobal,
+    UnsafeCheckpointError,
     infer_config,
     load_checkpoint,
     load_model,
@@ -163,23 +165,42 @@ def payloads(marker: Path):
 
 @pytest.mark.parametrize('name', ['os.system', 'builtins.eval', 'builtins.exec',
                                   'subprocess.call', 'subprocess.Popen'])
-def test_malicious_pickle_is_never_executed(model, tmp_path, name):
+def test_malicious_pickle_is_refused_and_never_executed(model, tmp_path, name):
     marker = tmp_path / 'pwned'
     path = tmp_path / 'evil.pth.tar'
-    torch.save({'net': model.state_dict(), 'settings': payloads(marker)[name]}, path)
-    # Loading succeeds with an inert placeholder where the call was.
-    assert_same_weights(load_state_dict(path), model)
-    load_model(path)
+    payload = payloads(marker)[name]
+    torch.save({'net': model.state_dict(), 'settings': payload}, path)
+    # The global as pickle records it (os.system is posix.system on Linux).
+    pickled = f'{payload.function.__module__}.{payload.function.__name__}'
+    for load in (load_state_dict, load_model, load_pickled):
+        with pytest.raises(UnsafeCheckpointError) as caught:
+            load(path)
+        assert caught.value.global_name == pickled
+        message = str(caught.value)
+        assert pickled in message and 'may be malicious' in message and str(path) in message
+    assert isinstance(caught.value, CheckpointError)
     assert not marker.exists()
 
 
-def test_malicious_top_level_fails_cleanly(tmp_path):
+def test_malicious_top_level_is_refused(tmp_path):
     marker = tmp_path / 'pwned'
     path = tmp_path / 'evil.pth'
     torch.save(Payload(os.system, f'touch {marker}'), path)
-    with pytest.raises(CheckpointError, match='no state dict'):
+    with pytest.raises(UnsafeCheckpointError, match=r'posix\.system|nt\.system'):
         load_state_dict(path)
     assert not marker.exists()
+
+
+def test_convert_reports_a_malicious_checkpoint(model, tmp_path, capsys):
+    from litetrack_ros.convert import main as convert
+    marker = tmp_path / 'pwned'
+    path = tmp_path / 'evil.pth.tar'
+    torch.save({'net': model.state_dict(), 'x': payloads(marker)['builtins.eval']}, path)
+    out = tmp_path / 'out.safetensors'
+    assert convert([str(path), str(out)]) == 2
+    error = capsys.readouterr().err
+    assert 'builtins.eval' in error and 'may be malicious' in error and 'Traceback' not in error
+    assert not out.exists() and not marker.exists()
 
 
 def test_unpickler_never_imports_named_modules(model, tmp_path):
@@ -192,7 +213,8 @@ def test_unpickler_never_imports_named_modules(model, tmp_path):
         def s():
             pass
         torch.save({'net': model.state_dict(), 'extra': Payload(s)}, path)
-    load_state_dict(path)
+    with pytest.raises(UnsafeCheckpointError, match=r'this\.s'):
+        load_state_dict(path)
     assert 'this' not in sys.modules
 
 
@@ -202,12 +224,17 @@ def test_allowed_objects_are_rebuilt(tmp_path):
         'tags': {'a', 'b'}, 'frozen': frozenset([1]), 'blob': b'\x00\xff', 'pair': (1, 2.5),
         'dtype': torch.float16, 'device': torch.device('cpu'), 'size': torch.Size([2, 3]),
         'param': torch.nn.Parameter(torch.ones(2)), 'nested': collections.OrderedDict(a=[1]),
-        'unknown': Payload(os.getcwd),
     }
-    torch.save(values, path)
+    with FakeModule('trainer_fake') as fake:
+        @fake.add
+        class Stats:  # an object of an unknown class: rebuilt as a placeholder
+            def __init__(self):
+                self.mean = 0.5
+        values['unknown'] = Stats()
+        torch.save(values, path)
     loaded = load_pickled(path)
     assert isinstance(loaded['unknown'], UnresolvedGlobal)
-    assert loaded['unknown'].pickled_name == f'{os.getcwd.__module__}.getcwd'
+    assert loaded['unknown'].pickled_name == 'trainer_fake.Stats'
     del values['unknown'], loaded['unknown']
     assert isinstance(loaded['param'], torch.nn.Parameter)
     assert torch.equal(loaded.pop('param'), values.pop('param'))
@@ -220,8 +247,21 @@ def test_legacy_format(model, tmp_path):
     torch.save({'net': model.state_dict(), 'x': Payload(os.system, f'touch {marker}')}, path,
                _use_new_zipfile_serialization=False)
     assert not zipfile.is_zipfile(path)
-    assert_same_weights(load_state_dict(path), model)
+    with pytest.raises(UnsafeCheckpointError, match='system'):
+        load_state_dict(path)
     assert not marker.exists()
+    torch.save({'net': model.state_dict(), 'epoch': 3}, path,
+               _use_new_zipfile_serialization=False)
+    assert_same_weights(load_state_dict(path), model)
+
+
+def test_numpy_statistics_in_a_checkpoint_load(model, tmp_path):
+    # Trainers store NumPy scalars/arrays in their statistics: pickle calls NumPy's
+    # data constructors for them, which the loader leaves as inert placeholders.
+    path = tmp_path / 'stats.pth.tar'
+    torch.save({'net': model.state_dict(), 'stats': {'loss': np.float64(0.5),
+                                                     'history': np.arange(3)}}, path)
+    assert_same_weights(load_state_dict(path), model)
 
 
 # ------------------------------------------------------------------ formats

@@ -3,6 +3,9 @@
 """Raw and compressed image payloads decode to the right RGB pixels (no ROS needed)."""
 
 import array
+import struct
+import tracemalloc
+import zlib
 
 import cv2
 import numpy as np
@@ -11,6 +14,7 @@ import pytest
 from litetrack_ros.image_codec import (
     MAX_PIXELS,
     ImageDecodeError,
+    compressed_image_size,
     decode_compressed,
     decode_image,
     encode_image,
@@ -184,7 +188,9 @@ def test_compressed_grey_and_16_bit_png_become_three_channel_rgb():
 
 
 @pytest.mark.parametrize('format, data, match', [
-    ('jpeg', b'definitely not a jpeg', 'cannot decode 21 bytes'),
+    ('jpeg', b'definitely not a jpeg', 'neither JPEG nor PNG'),
+    ('jpeg', b'\xff\xd8\xff\xe0\x00\x10JFIF', 'without a frame header'),
+    ('png', b'\x89PNG\r\n\x1a\n\x00\x00', 'without an IHDR'),
     ('png', b'', 'no data'),
     ('16UC1; compressedDepth png', b'\x00' * 20, 'compressedDepth'),
 ])
@@ -219,3 +225,73 @@ def test_encode_bgr8_and_mono8_keep_channel_order():
 def test_encode_rgb8_refuses_other_arrays(image, match):
     with pytest.raises(ValueError, match=match):
         encode_rgb8(image)
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    """Return a real small PNG whose IHDR was rewritten to claim another size."""
+    ok, png = cv2.imencode('.png', np.zeros((8, 8, 3), np.uint8))
+    assert ok
+    ihdr = struct.pack('>IIBBBBB', width, height, 8, 2, 0, 0, 0)
+    chunk = struct.pack('>I', 13) + b'IHDR' + ihdr + struct.pack('>I', zlib.crc32(b'IHDR' + ihdr))
+    return png.tobytes()[:8] + chunk + png.tobytes()[33:]
+
+
+def _jpeg(width: int = 64, height: int = 48) -> bytes:
+    rng = np.random.default_rng(0)
+    ok, jpeg = cv2.imencode('.jpg', rng.integers(0, 255, (height, width, 3), dtype=np.uint8))
+    assert ok
+    return jpeg.tobytes()
+
+
+def test_compressed_size_is_read_from_the_header():
+    assert compressed_image_size(_jpeg(64, 48)) == ('JPEG', 64, 48)
+    assert compressed_image_size(_png_claiming(300, 200)) == ('PNG', 300, 200)
+
+
+def test_compressed_header_claiming_gigapixels_is_refused_before_decoding():
+    tracemalloc.start()
+    with pytest.raises(ImageDecodeError, match='megapixels'):
+        decode_compressed('png', _png_claiming(60_000, 60_000))
+    jpeg = _jpeg().replace(b'\xff\xc0\x00\x11\x08\x00\x30\x00\x40',
+                           b'\xff\xc0\x00\x11\x08\xff\xff\xff\xff', 1)
+    with pytest.raises(ImageDecodeError, match='65535 x 65535'):
+        decode_compressed('jpeg', jpeg)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 10_000_000
+
+
+def test_compressed_max_pixels_is_the_callers_bound():
+    with pytest.raises(ImageDecodeError, match='larger than the 0.0 megapixels'):
+        decode_compressed('jpeg', _jpeg(64, 48), max_pixels=64 * 48 - 1)
+    assert decode_compressed('jpeg', _jpeg(64, 48), max_pixels=64 * 48).shape == (48, 64, 3)
+
+
+def test_other_codecs_are_refused():
+    ok, bmp = cv2.imencode('.bmp', np.zeros((4, 4, 3), np.uint8))
+    assert ok
+    with pytest.raises(ImageDecodeError, match='neither JPEG nor PNG'):
+        decode_compressed('bmp', bmp.tobytes())
+
+
+def test_mutated_compressed_images_only_ever_raise_image_decode_errors():
+    """Fuzz: corrupt bytes anywhere; the decoder answers with an image or a clear error."""
+    rng = np.random.default_rng(1)
+    originals = [_jpeg(), _png_claiming(8, 8)[:33] + _jpeg()[33:], cv2.imencode(
+        '.png', rng.integers(0, 255, (20, 30), dtype=np.uint8))[1].tobytes()]
+    outcomes = {'decoded': 0, 'refused': 0}
+    for trial in range(400):
+        data = bytearray(originals[trial % len(originals)])
+        for _ in range(int(rng.integers(1, 20))):
+            data[int(rng.integers(len(data)))] = int(rng.integers(256))
+        if trial % 7 == 0:
+            data = data[:int(rng.integers(1, len(data)))]
+        try:
+            image = decode_compressed('jpeg', bytes(data), max_pixels=1_000_000)
+        except ImageDecodeError:
+            outcomes['refused'] += 1
+        else:
+            assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
+            assert image.shape[0] * image.shape[1] <= 1_000_000
+            outcomes['decoded'] += 1
+    assert outcomes['refused'] > 0 and outcomes['decoded'] > 0, outcomes

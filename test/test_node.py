@@ -241,7 +241,8 @@ def test_bad_input_leaves_node_alive_and_tracking(namespace, tiny_weights):
         assert tracker.poll() is None, tracker.stdout.read(3000)
 
     assert not bad_stamps & set(arrays), 'nothing published for rejected frames'
-    assert stamp_key(large.header) in arrays
+    # A frame far from the stream's size is a glitch: skipped, the track kept.
+    assert stamp_key(large.header) not in arrays
     for key in wanted:
         (detection,) = arrays[key].detections  # the refused requests kept the target
         assert detection.id == str(reply.track_id)

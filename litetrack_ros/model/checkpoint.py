@@ -6,10 +6,13 @@ Official checkpoints are ``torch.save`` pickles of a dict whose ``'net'`` entry 
 state dict and whose other entries hold pickled trainer objects (settings, statistics)
 of classes that do not exist here.  They are read with a restricted unpickler: it
 rebuilds tensors and plain containers, and replaces every other pickled global with an
-inert placeholder class, so that nothing named in the file (``os.system``, ``eval``,
-...) is ever imported or called.  ``.safetensors`` files hold tensors only and are the
-preferred format; :func:`save_safetensors` records the :class:`ModelConfig` in their
-metadata.
+inert placeholder class, so that nothing named in the file is ever imported or called.
+Objects of unknown classes (what trainers pickle) become placeholders; a pickle that
+*calls* a global outside the allow-list (``os.system``, ``eval``, ``subprocess.Popen``...,
+the way every pickle exploit works) is refused with :class:`UnsafeCheckpointError`
+naming it, because no legitimate checkpoint does that.  ``.safetensors`` files hold
+tensors only and are the preferred format; :func:`save_safetensors` records the
+:class:`ModelConfig` in their metadata.
 """
 
 from __future__ import annotations
@@ -51,6 +54,17 @@ class CheckpointError(RuntimeError):
     """A checkpoint file is unreadable, malformed, or does not match the model."""
 
 
+class UnsafeCheckpointError(CheckpointError):
+    """A pickle that calls a function outside the allow-list: possibly malicious."""
+
+    def __init__(self, global_name: str, path: PathLike | None = None) -> None:
+        self.global_name = global_name
+        where = f'{path}: ' if path is not None else ''
+        super().__init__(
+            f'{where}refused: the pickle calls {global_name}, which no checkpoint needs; '
+            'the file may be malicious (nothing in it was run)')
+
+
 class Checkpoint(NamedTuple):
     """Weights read from a file, with the config they need."""
 
@@ -64,15 +78,20 @@ class Checkpoint(NamedTuple):
 class UnresolvedGlobal:
     """Inert stand-in for a pickled global that the loader refuses to import.
 
-    The unpickler creates one subclass per global name.  Instances ignore every argument
-    and every piece of state they receive, so an object graph referring to unknown
-    classes still loads, and nothing the pickle names can run.
+    The unpickler creates one subclass per global name.  Instances made the way
+    pickle rebuilds objects of a class (``cls.__new__``, then state) ignore every
+    piece of state they receive, so an object graph referring to unknown classes still
+    loads.  *Calling* the placeholder (pickle's REDUCE, INST and OBJ) raises
+    :class:`UnsafeCheckpointError`, except for the few data constructors listed in
+    ``INERT_CALLS``; nothing the pickle names can run either way.
     """
 
     pickled_name = ''
+    inert_call = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        pass
+        if not self.inert_call:
+            raise UnsafeCheckpointError(self.pickled_name)
 
     def __setstate__(self, state: Any) -> None:
         pass
@@ -91,11 +110,26 @@ class UnresolvedGlobal:
         return f'<unresolved {self.pickled_name}>'
 
 
+# Globals that legitimate checkpoints call while unpickling although they are not
+# rebuilt here: data constructors (NumPy arrays and scalars in trainer statistics,
+# protocol 0/1 object rebuilding, plain value classes).  They stay inert placeholders.
+INERT_CALLS = frozenset({
+    ('copyreg', '_reconstructor'),
+    ('numpy', 'dtype'), ('numpy', 'ndarray'),
+    ('numpy.core.multiarray', '_reconstruct'), ('numpy._core.multiarray', '_reconstruct'),
+    ('numpy.core.multiarray', 'scalar'), ('numpy._core.multiarray', 'scalar'),
+    ('argparse', 'Namespace'), ('types', 'SimpleNamespace'),
+    ('pathlib', 'Path'), ('pathlib', 'PosixPath'), ('pathlib', 'WindowsPath'),
+    ('datetime', 'datetime'), ('datetime', 'date'), ('datetime', 'timedelta'),
+})
+
+
 def _placeholder(module: str, name: str) -> type:
     qualified = f'{module}.{name}'
     # Only strings are recorded: the placeholder holds nothing that can be called.
     return type(name if name.isidentifier() else 'Unresolved', (UnresolvedGlobal,),
-                {'pickled_name': qualified, '__module__': __name__, '__slots__': ()})
+                {'pickled_name': qualified, 'inert_call': (module, name) in INERT_CALLS,
+                 '__module__': __name__, '__slots__': ()})
 
 
 def _allowed_globals() -> dict[tuple[str, str], Any]:
@@ -212,6 +246,8 @@ def load_pickled(path: PathLike) -> Any:
     try:
         return torch.load(path, map_location='cpu', pickle_module=restricted_pickle,
                           weights_only=False)
+    except UnsafeCheckpointError as error:
+        raise UnsafeCheckpointError(error.global_name, path) from None
     except Exception as error:  # torch, zip and pickle errors of many types
         raise CheckpointError(f'{path}: not a readable PyTorch checkpoint '
                               f'({type(error).__name__}: {error})') from error
