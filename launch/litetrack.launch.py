@@ -14,6 +14,7 @@ from launch.actions import DeclareLaunchArgument
 from launch.conditions import IfCondition
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
+from litetrack_ros.ros_tools.transport import large_frame_environment
 
 SHARE = Path(get_package_share_directory('litetrack_ros'))
 
@@ -59,6 +60,7 @@ def generate_launch_description() -> LaunchDescription:
         executable='rviz2',
         namespace=LaunchConfiguration('namespace'),
         arguments=['-d', str(SHARE / 'config' / 'litetrack.rviz')],
+        additional_env=large_frame_environment(),
         condition=IfCondition(LaunchConfiguration('use_rviz')),
     )
     return LaunchDescription(arguments + [tracker, rviz])

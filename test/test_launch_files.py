@@ -116,3 +116,45 @@ def test_cmake_and_setup_py_install_the_same_command_line_tools():
     setup = (REPO_ROOT / 'setup.py').read_text()
     declared = dict(re.findall(r"'([\w-]+) = ([\w.]+):main'", setup))
     assert declared == cmake_entry_points('LITETRACK_CLIS')
+
+
+def _launch_available() -> bool:
+    try:
+        import launch  # noqa: F401
+        import launch_ros  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.mark.ros
+@pytest.mark.skipif(not _launch_available(), reason='launch/launch_ros are not installed '
+                    '(not on PyPI): runs on a robot')
+@pytest.mark.parametrize('launch_file', ['litetrack.launch.py'])
+def test_launch_file_starts_the_node(launch_file, tmp_path):
+    """Run the launch file for real and wait for the node's services (a robot only)."""
+    import asyncio
+
+    from launch import LaunchDescription, LaunchService
+    from launch.actions import IncludeLaunchDescription
+    from launch.launch_description_sources import PythonLaunchDescriptionSource
+    from ros_support import ros_node, spin_until, write_tiny_checkpoint
+    weights = write_tiny_checkpoint(tmp_path / 'tiny.safetensors')
+    namespace = f'launch_{tmp_path.name[-8:]}'.replace('-', '_')
+    service = LaunchService()
+    service.include_launch_description(LaunchDescription([IncludeLaunchDescription(
+        PythonLaunchDescriptionSource(str(REPO_ROOT / 'launch' / launch_file)),
+        launch_arguments={'namespace': namespace, 'weights': str(weights)}.items())]))
+    loop = asyncio.new_event_loop()
+    task = loop.create_task(service.run_async())
+    try:
+        with ros_node('launch_checker') as node:
+            def advertised() -> bool:
+                loop.run_until_complete(asyncio.sleep(0.1))
+                names = dict(node.get_service_names_and_types())
+                return f'/{namespace}/litetrack/set_target' in names
+            assert spin_until(node, advertised, timeout_s=60)
+    finally:
+        loop.run_until_complete(service.shutdown())
+        loop.run_until_complete(task)
+        loop.close()

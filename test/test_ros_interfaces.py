@@ -11,11 +11,19 @@ from ros_support import background_process, python_fixture, ros_node, spin_until
 
 pytestmark = pytest.mark.ros
 
-# RIHS01 type hashes of the bootstrap's vision_msgs build. A change here means
-# the .msg definitions drifted from upstream vision_msgs 4.1.1 and the node
-# would no longer talk to a robot's real vision_msgs.
+# The official RIHS01 type hashes of vision_msgs 4.1.1 (as a robot's
+# ros-<distro>-vision-msgs carries them). The bootstrap builds vision_msgs from
+# tools/vision_msgs when it is missing: a mismatch means those definitions drifted
+# from upstream and the node would no longer talk to a robot's real vision_msgs.
 EXPECTED_VISION_MSGS_HASHES = {
     'Detection2DArray': 'RIHS01_214274120007f4a683866481336b70310268cfa107aebe9d594a6acf75bda968',
+    'Detection2D': 'RIHS01_0d12b69df5c593b3455b7346fac8205437a7d4bcb09b9e0e0b2dde787ded38ea',
+    'BoundingBox2D': 'RIHS01_008eacbb0cf8f26e83795547bed013eec3675485ef386ec056d80eaaf1c1ce2f',
+    'ObjectHypothesisWithPose':
+        'RIHS01_41c12344c0396c48b81df12467c192d99b2a0eb1463c5c37194e4223251c80bc',
+    'ObjectHypothesis': 'RIHS01_51da43cec11c01957a64d1e05a24acd18aae7745ec30b74348ad5f6d634f7f90',
+    'Pose2D': 'RIHS01_b0b5d1d7b4c20dd4fcde3ed1d4b289a919290572007d67a97043814db25d3648',
+    'Point2D': 'RIHS01_eab0e83f44ab4de92ceaf76dd7d0e7638f2bdd1d16ffbe16c7a136c48e407247',
 }
 
 
@@ -95,4 +103,4 @@ def test_vision_msgs_type_hash_matches_upstream_definition():
         description = json.loads((share / 'msg' / f'{name}.json').read_text())
         hashes = {entry['type_name']: entry['hash_string']
                   for entry in description['type_hashes']}
-        assert hashes[f'vision_msgs/msg/{name}'] == expected
+        assert hashes[f'vision_msgs/msg/{name}'] == expected, name

@@ -42,7 +42,6 @@ from litetrack_ros.ros_tools.transport import use_large_frame_profile
 import numpy as np
 
 FRAME_SIZE = (640, 480)
-HOLD_FIRST_S = 3.0  # the camera repeats frame 0 this long, so the target can be set on it
 
 
 def default_frames() -> str:
@@ -151,21 +150,23 @@ def run_camera(args: argparse.Namespace) -> int:
         message.data = frame.tobytes()
         messages.append(message)
     log = open(args.stamps, 'w', buffering=1)
-    started = time.monotonic()
+    go = Path(args.stamps + '.go')  # the observer creates it once the target is set
     period = 1.0 / args.rate
     sequence = itertools.count()
-    deadline = started + args.duration
-    next_time = started
+    deadline = None
+    next_time = time.monotonic()
     try:
-        while time.monotonic() < deadline:
-            tick = next(sequence)
-            held = time.monotonic() - started < HOLD_FIRST_S
-            index = 0 if held else (tick % len(messages))
+        while deadline is None or time.monotonic() < deadline:
+            if deadline is None and go.exists():
+                deadline = time.monotonic() + args.duration
+                sequence = itertools.count()
+            held = deadline is None
+            index = 0 if held else (next(sequence) % len(messages))
             message = messages[index]
             stamp = time.time_ns()
             message.header.stamp.sec, message.header.stamp.nanosec = divmod(stamp, 10 ** 9)
             publisher.publish(message)
-            log.write(f'{index if not held else -1} {stamp}\n')
+            log.write(f'{-1 if held else index} {stamp}\n')
             next_time += period
             rclpy.spin_once(node, timeout_sec=max(0.0, next_time - time.monotonic()))
             while time.monotonic() < next_time:
@@ -259,7 +260,7 @@ def measure(scenario: Scenario, options: argparse.Namespace, box: tuple,
         node_args += ['-p', f'weights:={options.weights}']
     for extra in options.node_param:
         node_args += ['-p', extra]
-    duration = HOLD_FIRST_S + options.warmup + options.duration + 1.0
+    duration = options.warmup + options.duration + 1.0
     camera_stamps = workdir / f'camera_{namespace[1:]}.txt'
     processes = [_spawn(node_args, workdir / f'node_{namespace[1:]}.log')]
     received: dict[int, tuple[int, bool]] = {}
@@ -307,20 +308,23 @@ def measure(scenario: Scenario, options: argparse.Namespace, box: tuple,
                                       '--duration', str(duration), '--stamps',
                                       str(camera_stamps)] + frames_arg,
                                 workdir / f'camera_{namespace[1:]}.log'))
-        # Set the target on frame 0 while the camera holds it.
-        started = time.monotonic()
-        while time.monotonic() - started < HOLD_FIRST_S - 0.5:
-            executor.spin_once(timeout_sec=0.05)
+        # Set the target on frame 0 while the camera holds it, then let it play.
         request = SetTarget.Request()
         x, y, w, h = box
         request.bbox.center.position.x, request.bbox.center.position.y = x + w / 2, y + h / 2
         request.bbox.size_x, request.bbox.size_y = w, h
-        future = set_target.call_async(request)
-        while not future.done() and time.monotonic() - started < 30:
-            executor.spin_once(timeout_sec=0.05)
-        if not (future.done() and future.result().success):
-            raise RuntimeError('set_target failed: '
-                               f'{future.result().message if future.done() else "timeout"}')
+        started, reply = time.monotonic(), None
+        while time.monotonic() - started < 60 and not (reply and reply.success):
+            executor.spin_once(timeout_sec=0.2)
+            if camera_stamps.is_file() and len(camera_stamps.read_text().split()) >= 6:
+                future = set_target.call_async(request)
+                while not future.done() and time.monotonic() - started < 60:
+                    executor.spin_once(timeout_sec=0.05)
+                reply = future.result() if future.done() else None
+        if not (reply and reply.success):
+            raise RuntimeError(f'set_target failed: {reply.message if reply else "timeout"}')
+        Path(str(camera_stamps) + '.go').touch()
+        started = time.monotonic()
         for index in range(scenario.clients):
             log = workdir / f'client{index}_{namespace[1:]}.txt'
             client_logs.append(log)
@@ -328,7 +332,7 @@ def measure(scenario: Scenario, options: argparse.Namespace, box: tuple,
                                           ','.join(f'{v:.1f}' for v in box), '--duration',
                                           str(duration), '--stamps', str(log)],
                                     workdir / f'client{index}_{namespace[1:]}.log'))
-        end = started + duration + 1.0
+        end = started + duration + 1.5
         while time.monotonic() < end:
             executor.spin_once(timeout_sec=0.05)
             if processes[0].poll() is not None:

@@ -52,6 +52,18 @@ def use_large_frame_profile(environ: dict | None = None) -> str | None:
     return str(profile)
 
 
+def large_frame_environment() -> dict[str, str]:
+    """Return the variables that give another process (RViz, a camera) the profile.
+
+    Empty when :func:`use_large_frame_profile` would not select it (another RMW or a
+    profile of the user's own); meant for ``launch_ros``' ``additional_env``.
+    """
+    environ = dict(os.environ)
+    if use_large_frame_profile(environ) is None:
+        return {}
+    return {name: environ[name] for name in PROFILE_VARIABLES if name in environ}
+
+
 # Distributions that ship Fast DDS 2 (they read FASTRTPS_DEFAULT_PROFILES_FILE).
 FAST_DDS_2_DISTROS = ('humble', 'iron', 'jazzy')
 
