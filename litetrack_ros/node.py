@@ -227,20 +227,31 @@ class LiteTrackNode(LifecycleNode):
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Stop listening and tracking; the target and the network are kept."""
-        self._stop_listening()
+        if not self._release('deactivate', self._stop_listening):
+            return TransitionCallbackReturn.FAILURE
         return super().on_deactivate(state)
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Free the network (and its GPU memory) and everything configure made."""
-        self._stop_listening()
-        self._destroy_configured_entities()
+        if not self._release('cleanup', self._stop_listening,
+                             self._destroy_configured_entities):
+            return TransitionCallbackReturn.FAILURE
         return super().on_cleanup(state)
 
     def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Release everything on the way out."""
-        self._stop_listening()
-        self._destroy_configured_entities()
+        self._release('shutdown', self._stop_listening, self._destroy_configured_entities)
         return super().on_shutdown(state)
+
+    def _release(self, transition: str, *steps: Callable[[], None]) -> bool:
+        """Run teardown steps; log (never raise) a failure and say whether all succeeded."""
+        try:
+            for step in steps:
+                step()
+        except Exception as error:  # noqa: B902 - a transition must not kill the node
+            self.get_logger().error(f'{transition} failed: {error!r}')
+            return False
+        return True
 
     def _stop_listening(self) -> None:
         for name, destroy in (('_qos_timer', self.destroy_timer),

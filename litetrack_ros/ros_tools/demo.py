@@ -72,6 +72,7 @@ from litetrack_ros.offline import parse_box, UsageError
 from litetrack_ros.overlay import draw_track
 from litetrack_ros.ros_tools.select_target import make_request
 from litetrack_ros.ros_tools.stamps import format_stamp, NANOSECONDS_PER_SECOND, stamp_to_ns
+from litetrack_ros.ros_tools.transport import use_large_frame_profile
 from litetrack_ros.ros_tools.video_source import positive_float, positive_int
 from litetrack_ros.runtime import (
     find_checkpoint,
@@ -154,6 +155,8 @@ def configure_ros_environment() -> None:
     paths = [p for p in os.environ.get('AMENT_PREFIX_PATH', '').split(os.pathsep) if p]
     if (prefix / 'share' / 'ament_index').is_dir() and str(prefix) not in paths:
         os.environ['AMENT_PREFIX_PATH'] = os.pathsep.join([str(prefix)] + paths)
+    # The large-frame Fast DDS profile for this process and the children it starts.
+    use_large_frame_profile()
 
 
 def installed_executable(name: str) -> Path:

@@ -28,6 +28,7 @@ import sys
 
 from litetrack_ros.gui import GuiUnavailableError, open_window
 from litetrack_ros.ros_tools.stamps import format_stamp
+from litetrack_ros.ros_tools.transport import use_large_frame_profile
 from litetrack_ros.srv import SetTarget
 import rclpy
 from rclpy.executors import ExternalShutdownException
@@ -243,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run select_target; ``argv`` excludes the program name."""
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_arguments(remove_ros_args(['select_target', *argv])[1:])
+    use_large_frame_profile()  # --gui receives camera frames
     rclpy.init(args=['select_target', *argv])
     node = rclpy.create_node('select_target')
     try:
