@@ -559,6 +559,8 @@ def test_resume_refuses_results_of_other_settings_and_reuses_identical_ones(tmp_
     assert stored['size_update_rate'] == 0.5 and stored['variant'] == 'S4'
     report = json.loads((out / 'results.json').read_text())
     assert report['trackers']['lt']['settings'] == stored
+    assert report['environment']['opencv'] == cv2.__version__
+    assert report['environment']['torch'] and report['environment']['cpu']
     box_file = out / 'lt' / 'square.txt'
     modified = box_file.stat().st_mtime_ns
     capsys.readouterr()

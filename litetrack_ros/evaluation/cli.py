@@ -35,7 +35,11 @@ from litetrack_ros.evaluation.report import (
     write_json,
 )
 from litetrack_ros.evaluation.runner import check_tracker_name, run_trackers
-from litetrack_ros.evaluation.settings import SettingsMismatchError, tracker_settings
+from litetrack_ros.evaluation.settings import (
+    SettingsMismatchError,
+    environment,
+    tracker_settings,
+)
 
 PROG = 'litetrack-eval'
 TRACKER_HELP = (
@@ -131,6 +135,7 @@ def run(args: argparse.Namespace) -> None:
     report = build_report(results, sequences, settings)
     report['dataset'] = str(args.dataset)
     report['max_frames'] = args.max_frames
+    report['environment'] = environment()
     args.out.mkdir(parents=True, exist_ok=True)
     write_json(report, args.out / 'results.json')
     plot_success(report, args.out / 'success.png')

@@ -19,7 +19,11 @@ import functools
 import hashlib
 import json
 from pathlib import Path
+import platform
+import sys
 from typing import Any
+
+import cv2
 
 from litetrack_ros.evaluation.baselines import LiteTrackAdapter, OpenCVTracker, TrackerAdapter
 
@@ -119,3 +123,26 @@ def write_settings(folder: Path, settings: dict[str, Any]) -> None:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / SETTINGS_FILE).write_text(json.dumps(settings, indent=2) + '\n')
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path('/proc/cpuinfo').read_text().splitlines():
+            if line.startswith('model name'):
+                return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def environment() -> dict[str, Any]:
+    """Where the figures were measured (recorded in ``results.json``, never compared)."""
+    torch = sys.modules.get('torch')  # only when a LiteTrack tracker loaded it
+    return {
+        'cpu': _cpu_name(),
+        'python': platform.python_version(),
+        'opencv': cv2.__version__,
+        'opencv_threads': cv2.getNumThreads(),
+        'torch': torch.__version__ if torch is not None else None,
+        'torch_threads': torch.get_num_threads() if torch is not None else None,
+    }
