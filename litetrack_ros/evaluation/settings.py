@@ -91,8 +91,9 @@ def tracker_settings(tracker: TrackerAdapter) -> dict[str, Any]:
             settings['seeds'] = list(tracker.seeds)
     else:
         settings = {'kind': type(tracker).__name__, **getattr(tracker, 'settings', {})}
-    # As it reads back from JSON (tuples become lists), so that comparisons are exact.
-    return json.loads(json.dumps(settings))
+    # As it reads back from JSON (tuples become lists, other objects their str),
+    # so that comparisons with stored settings are exact.
+    return json.loads(json.dumps(settings, default=str))
 
 
 def settings_differences(stored: dict[str, Any], current: dict[str, Any]) -> list[str]:
