@@ -6,6 +6,7 @@ The last tests rerun OpenCV trackers on the shared sequences and compare with
 reference figures; they are skipped when ``../shared`` is not there.
 """
 
+import hashlib
 import json
 from pathlib import Path
 import subprocess
@@ -17,11 +18,18 @@ from litetrack_ros.evaluation.baselines import (
     create_tracker,
     litetrack_tracker,
     LiteTrackAdapter,
+    OpenCVTracker,
     TrackerSetupError,
 )
 from litetrack_ros.evaluation.datasets import DatasetError, discover_sequences, load_sequence
+from litetrack_ros.evaluation.metrics import evaluate_sequence
 from litetrack_ros.evaluation.report import build_report, format_table, write_json
 from litetrack_ros.evaluation.runner import result_paths, run_trackers
+from litetrack_ros.evaluation.settings import (
+    settings_differences,
+    SettingsMismatchError,
+    tracker_settings,
+)
 import numpy as np
 import pytest
 
@@ -189,7 +197,7 @@ def test_runner_writes_got10k_format_and_resumes_only_complete_results(tmp_path)
     assert len(lines) == 5 and len(time_path.read_text().split()) == 5
     assert [float(v) for v in lines[0].split(',')] == list(square_box(0))  # the init box
     assert lines[3] == 'nan,nan,nan,nan'  # the frame the tracker gave up on
-    assert results['scripted']['GOT-10k_Test_000007'].fps > 0
+    assert results['scripted']['GOT-10k_Test_000007'][0].fps > 0
 
     run_trackers([tracker], sequences, tmp_path / 'out', progress=False)
     assert tracker.updates == 4  # complete: loaded, not rerun
@@ -198,7 +206,7 @@ def test_runner_writes_got10k_format_and_resumes_only_complete_results(tmp_path)
     rerun = run_trackers([tracker], sequences, tmp_path / 'out', progress=False)
     assert tracker.updates == 8
     assert len(box_path.read_text().splitlines()) == 5
-    assert not rerun['scripted']['GOT-10k_Test_000007'].resumed
+    assert not rerun['scripted']['GOT-10k_Test_000007'][0].resumed
 
 
 def test_runner_rejects_duplicate_names(tmp_path):
@@ -263,7 +271,8 @@ def test_litetrack_without_weights_is_named_untrained_and_tracks(tmp_path):
     assert adapter.name == 'litetrack-untrained'
     sequences = [load_sequence(make_simple_sequence(tmp_path / 'seq', 3))]
     result = run_trackers([adapter], sequences, tmp_path / 'out', progress=False)
-    boxes = result['litetrack-untrained']['seq'].boxes
+    (run,) = result['litetrack-untrained']['seq']
+    boxes = run.boxes
     assert boxes.shape == (3, 4) and np.isfinite(boxes).all()
 
 
@@ -309,8 +318,8 @@ def test_cli_end_to_end_with_mil_and_resume(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(runner, 'run_sequence', counting_run_sequence)
     assert cli.main(argv) == 0
     printed = capsys.readouterr().out
-    assert 'mil' in printed and 'AUC' in printed
-    assert calls == [('mil', 'square')]
+    assert 'mil (3 seeds)' in printed and 'AUC' in printed
+    assert calls == [('mil', 'square')] * 3  # seeds 0, 1, 2
 
     report = json.loads((out / 'results.json').read_text())
     assert report['sequences'] == ['square']
@@ -323,15 +332,16 @@ def test_cli_end_to_end_with_mil_and_resume(tmp_path, monkeypatch, capsys):
     for plot in ('success.png', 'precision.png'):
         assert (out / plot).read_bytes()[:8] == PNG_SIGNATURE
 
-    box_file = out / 'mil' / 'square.txt'
+    box_file = out / 'mil' / 'seed0' / 'square.txt'
     rows = [line.split(',') for line in box_file.read_text().splitlines()]
     assert len(rows) == 8 and all(len(row) == 4 for row in rows)
     assert [float(value) for value in rows[0]] == list(square_box(0))
-    assert len((out / 'mil' / 'square_time.txt').read_text().split()) == 8
+    assert len((out / 'mil' / 'seed0' / 'square_time.txt').read_text().split()) == 8
+    assert (out / 'mil' / 'seed2' / 'square.txt').is_file()
 
     modified = box_file.stat().st_mtime_ns
     assert cli.main(argv) == 0
-    assert calls == [('mil', 'square')]  # resumed: nothing rerun
+    assert len(calls) == 3  # resumed: nothing rerun
     assert box_file.stat().st_mtime_ns == modified
     assert 'loaded from an earlier run' in capsys.readouterr().out
 
@@ -360,6 +370,239 @@ def test_cli_missing_dataset_exits_2(tmp_path, capsys):
     assert 'dataset folder not found' in stderr and 'Traceback' not in stderr
 
 
+# --------------------------------------------------------------------------- evaluation integrity
+
+
+class SeededTracker(ScriptedTracker):
+    """A 'random' tracker whose offset is its seed: seed s is off by 10 * s pixels."""
+
+    def __init__(self, name: str, seeds=(0, 1, 2)):
+        super().__init__(name)
+        self.seeds = tuple(seeds)
+        self.seen_seeds = []
+
+    def set_seed(self, seed):
+        """Take the seed of the next run."""
+        self.offset = 10.0 * seed
+        self.seen_seeds.append(seed)
+
+
+class ClockTracker(ScriptedTracker):
+    """Advances a fake clock by scripted seconds: one script per sequence, init first."""
+
+    def __init__(self, name: str, clock: list[float], scripts: list[list[float]]):
+        super().__init__(name)
+        self.clock, self.scripts, self.script = clock, list(scripts), []
+
+    def init(self, image_bgr, box_xywh):
+        """Start the next sequence's script."""
+        super().init(image_bgr, box_xywh)
+        self.script = list(self.scripts.pop(0))
+        self.clock[0] += self.script.pop(0)
+
+    def update(self, image_bgr):
+        """Take the scripted time."""
+        self.clock[0] += self.script.pop(0)
+        return super().update(image_bgr)
+
+
+def test_fps_is_one_over_the_median_update_time(tmp_path, monkeypatch):
+    clock = [0.0]
+    monkeypatch.setattr(runner, 'perf_counter', lambda: clock[0])
+    sequences = [load_sequence(make_simple_sequence(tmp_path / 'seq0', 6)),
+                 load_sequence(make_simple_sequence(tmp_path / 'seq1', 4))]
+    # Init 5 s (not counted), then one very slow frame that a total-time figure would follow.
+    scripts = [[5.0, 0.01, 0.01, 0.01, 0.01, 2.0], [5.0, 0.02, 0.02, 0.02]]
+    tracker = ClockTracker('clocked', clock, scripts)
+    results = run_trackers([tracker], sequences, tmp_path / 'out', progress=False)
+    assert results['clocked']['seq0'][0].fps == pytest.approx(100.0)  # not 5 / 2.04 s
+    report = build_report(results, sequences)
+    entry = report['trackers']['clocked']
+    assert entry['sequences']['seq0']['fps'] == pytest.approx(100.0)
+    assert entry['sequences']['seq1']['fps'] == pytest.approx(50.0)
+    # Overall: the median of all 8 update times (4 x 10 ms, 3 x 20 ms, 2 s), not a mean of fps.
+    assert entry['overall']['fps'] == pytest.approx(1 / 0.015)
+    assert entry['overall']['update_ms_median'] == pytest.approx(15.0)
+    # Resumed results give the same figure from the stored times.
+    monkeypatch.setattr(runner, 'perf_counter', lambda: pytest.fail('rerun instead of resumed'))
+    resumed = run_trackers([tracker], sequences, tmp_path / 'out', progress=False)
+    assert build_report(resumed, sequences)['trackers']['clocked']['overall']['fps'] == (
+        pytest.approx(1 / 0.015))
+
+
+def test_seeded_tracker_reports_mean_and_spread_over_seeds(tmp_path):
+    sequence = load_sequence(make_simple_sequence(tmp_path / 'seq', 6))
+    tracker = SeededTracker('random')
+    results = run_trackers([tracker, ScriptedTracker('exact')], [sequence], tmp_path / 'out',
+                           progress=False)
+    assert tracker.seen_seeds == [0, 1, 2]
+    assert [run.seed for run in results['random']['seq']] == [0, 1, 2]
+    for seed in (0, 1, 2):
+        assert (tmp_path / 'out' / 'random' / f'seed{seed}' / 'seq.txt').is_file()
+    report = build_report(results, [sequence])
+    overall = report['trackers']['random']['overall']
+    # Offsets 0, 10 and 20 px on a 20 px square.
+    per_seed = [evaluate_sequence(run.boxes, sequence.groundtruth).auc
+                for run in results['random']['seq']]
+    assert per_seed[0] == pytest.approx(1.0) and per_seed[2] < per_seed[1] < 1.0
+    assert overall['auc'] == pytest.approx(np.mean(per_seed))
+    assert overall['auc_std'] == pytest.approx(np.std(per_seed, ddof=1))
+    assert overall['seeds'] == [0, 1, 2]
+    assert [run['auc'] for run in overall['runs']] == pytest.approx(per_seed)
+    assert report['trackers']['random']['sequences']['seq']['auc_std'] == pytest.approx(
+        np.std(per_seed, ddof=1))
+    assert 'auc_std' not in report['trackers']['exact']['overall']  # deterministic: one run
+    write_json(report, tmp_path / 'results.json')
+    table = format_table(report)
+    assert f'{np.mean(per_seed):.3f}+-{np.std(per_seed, ddof=1):.3f}' in table
+    assert 'random (3 seeds)' in table
+
+    # More seeds later: the stored ones are reused, only the new one runs.
+    more = SeededTracker('random', seeds=(0, 1, 2, 3))
+    rerun = run_trackers([more], [sequence], tmp_path / 'out', progress=False)
+    assert more.seen_seeds == [3]
+    assert [run.resumed for run in rerun['random']['seq']] == [True, True, True, False]
+
+
+def test_mil_takes_seeds_and_seeds_opencv_before_every_init(monkeypatch):
+    assert create_tracker('mil').seeds == (0, 1, 2)
+    mil = create_tracker('mil', seeds='5')
+    assert mil.seeds == (0, 1, 2, 3, 4)
+    assert tracker_settings(mil) == {'kind': 'mil', 'seeds': [0, 1, 2, 3, 4]}
+    with pytest.raises(TrackerSetupError, match='seeds >= 1'):
+        create_tracker('mil', seeds='0')
+    with pytest.raises(TrackerSetupError, match='seeds must be a number'):
+        create_tracker('mil', seeds='many')
+    seeded = []
+    monkeypatch.setattr(cv2, 'setRNGSeed', seeded.append)
+    mil.set_seed(3)
+    mil.init(draw_frame(0), square_box(0))
+    mil.set_seed(1)
+    mil.init(draw_frame(0), square_box(0))
+    assert seeded == [3, 1]
+
+
+class FakeOpenCVTracker:
+    """Stands in for a cv2.Tracker."""
+
+    def init(self, image, rect):
+        """Accept anything."""
+
+    def update(self, image):
+        """Report the target lost."""
+        return False, (0, 0, 0, 0)
+
+
+def test_opencv_warnings_are_muted_while_a_tracker_is_created():
+    logging = cv2.utils.logging
+    levels = []
+
+    def factory():
+        levels.append(logging.getLogLevel())
+        return FakeOpenCVTracker()
+
+    before = logging.getLogLevel()
+    tracker = OpenCVTracker('fake', factory)
+    tracker.init(draw_frame(0), square_box(0))
+    tracker.init(draw_frame(0), square_box(0))
+    # Warnings (the default level) muted, errors kept; a quieter setting stays as it was.
+    assert levels == [min(before, logging.LOG_LEVEL_ERROR)] * 2
+    assert logging.getLogLevel() == before  # restored
+    assert tracker.update(draw_frame(1)) is None
+
+
+def test_settings_record_litetrack_fields_and_the_weights_hash(tmp_path):
+    from litetrack_ros.runtime import TrackerInfo
+
+    weights = tmp_path / 'w.safetensors'
+    weights.write_bytes(b'not really weights')
+    info = TrackerInfo(weights=str(weights), variant='B6', device='cpu', precision='bf16',
+                       search_size=192, parameters=123)
+
+    class RateTracker(RecordingTracker):
+        size_update_rate = 0.25
+
+    settings = tracker_settings(LiteTrackAdapter(RateTracker(), 'lt', info))
+    assert settings == {
+        'kind': 'litetrack', 'weights': str(weights),
+        'weights_sha256': hashlib.sha256(b'not really weights').hexdigest()[:16],
+        'variant': 'B6', 'device': 'cpu', 'precision': 'bf16', 'search_size': 192,
+        'parameters': 123, 'size_update_rate': 0.25}
+    # The path is recorded; the hash is what is compared.
+    moved = dict(settings, weights='/elsewhere/w.safetensors')
+    assert settings_differences(settings, moved) == []
+    retrained = dict(settings, weights_sha256='0' * 16)
+    assert settings_differences(settings, retrained) == [
+        f"weights_sha256: stored {settings['weights_sha256']!r}, now {'0' * 16!r}"]
+
+    untrained = tracker_settings(create_tracker('litetrack', variant='S4', device='cpu',
+                                                size_update_rate='0.5'))
+    assert untrained['weights'] == 'UNTRAINED' and untrained['weights_sha256'] is None
+    assert (untrained['variant'], untrained['device'], untrained['precision'],
+            untrained['search_size'], untrained['size_update_rate']) == (
+        'S4', 'cpu', 'fp32', 160, 0.5)
+
+
+def test_resume_refuses_results_of_other_settings_and_reuses_identical_ones(tmp_path, capsys):
+    dataset = tmp_path / 'data'
+    make_simple_sequence(dataset / 'square', 4)
+    out = tmp_path / 'out'
+
+    def run(rate: str, *extra: str) -> int:
+        return cli.main([str(dataset), '--out', str(out), '--no-progress', '--tracker',
+                         f'litetrack:variant=S4,device=cpu,size_update_rate={rate},name=lt',
+                         *extra])
+
+    assert run('0.5') == 0
+    stored = json.loads((out / 'lt' / 'settings.json').read_text())
+    assert stored['size_update_rate'] == 0.5 and stored['variant'] == 'S4'
+    report = json.loads((out / 'results.json').read_text())
+    assert report['trackers']['lt']['settings'] == stored
+    assert report['environment']['opencv'] == cv2.__version__
+    assert report['environment']['torch'] and report['environment']['cpu']
+    box_file = out / 'lt' / 'square.txt'
+    modified = box_file.stat().st_mtime_ns
+    capsys.readouterr()
+
+    assert run('0.5') == 0  # the same settings: reused
+    assert 'loaded from an earlier run' in capsys.readouterr().out
+    assert box_file.stat().st_mtime_ns == modified
+
+    for extra in ((), ('--no-resume',)):  # --no-resume would leave other sequences stale
+        assert run('0.25', *extra) == 2
+        stderr = capsys.readouterr().err
+        assert 'size_update_rate: stored 0.5, now 0.25' in stderr
+        assert 'name=' in stderr and '--out' in stderr and '--overwrite' in stderr
+        assert 'Traceback' not in stderr
+        assert box_file.stat().st_mtime_ns == modified  # nothing touched
+        assert json.loads((out / 'lt' / 'settings.json').read_text()) == stored
+
+    assert run('0.25', '--overwrite') == 0
+    assert json.loads((out / 'lt' / 'settings.json').read_text())['size_update_rate'] == 0.25
+    assert 'loaded from an earlier run' not in capsys.readouterr().out
+
+
+def test_resume_refuses_a_folder_without_settings_and_bad_names(tmp_path, capsys):
+    sequences = [load_sequence(make_simple_sequence(tmp_path / 'seq', 3))]
+    legacy = tmp_path / 'out' / 'old'
+    legacy.mkdir(parents=True)
+    (legacy / 'seq.txt').write_text('1,2,3,4\n')  # results from before settings.json
+    with pytest.raises(SettingsMismatchError, match='no readable settings.json'):
+        run_trackers([ScriptedTracker('old')], sequences, tmp_path / 'out', progress=False)
+    assert (legacy / 'seq.txt').read_text() == '1,2,3,4\n'
+    other = ScriptedTracker('other')
+    other.settings = {'threshold': 0.5}
+    run_trackers([other], sequences, tmp_path / 'out', progress=False)
+    other.settings = {'threshold': 0.7}
+    with pytest.raises(SettingsMismatchError, match='threshold: stored 0.5, now 0.7'):
+        run_trackers([other], sequences, tmp_path / 'out', progress=False)
+    with pytest.raises(ValueError, match='cannot be a folder name'):
+        run_trackers([ScriptedTracker('../up')], sequences, tmp_path / 'out', progress=False)
+    assert cli.main([str(tmp_path / 'seq'), '--out', str(tmp_path / 'out'),
+                     '--tracker', 'mil:name=..']) == 2
+    assert 'cannot be a folder name' in capsys.readouterr().err
+
+
 # --------------------------------------------------------------------------- reference figures
 
 
@@ -375,15 +618,22 @@ def run_cli_subprocess(tmp_path: Path, *args: str) -> dict:
          '--out', str(out), '--no-progress', *args],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert completed.returncode == 0, completed.stderr
+    # OpenCV 5's DNN trackers warn about it on every creation unless muted.
+    assert 'setPreferableTarget' not in completed.stderr
     return json.loads((out / 'results.json').read_text())
 
 
 @pytest.mark.skipif(not SHARED_SEQUENCES.is_dir(), reason='../shared/data not available')
 def test_mil_on_crossing_matches_reference(tmp_path):
     # About 120 frames of MIL at ~40 fps: a few seconds.
+    # Seeds 0, 1, 2 (the default); seed 0 is the run the reference figure was made with.
     report = run_cli_subprocess(tmp_path, '--sequences', 'crossing', '--tracker', 'mil')
-    assert report['trackers']['mil']['sequences']['crossing']['auc'] == pytest.approx(
-        0.16, abs=0.05)
+    crossing = report['trackers']['mil']['sequences']['crossing']
+    runs = [run['auc'] for run in crossing['runs']]
+    assert [run['seed'] for run in crossing['runs']] == [0, 1, 2]
+    assert runs[0] == pytest.approx(0.16, abs=0.05)
+    assert crossing['auc'] == pytest.approx(np.mean(runs))
+    assert crossing['auc_std'] == pytest.approx(np.std(runs, ddof=1))
 
 
 @pytest.mark.skipif(not (PEERS / 'vitTracker_2023-09-08.onnx').is_file(),

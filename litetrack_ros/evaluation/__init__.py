@@ -10,7 +10,8 @@ Typical use from Python (the ``litetrack-eval`` command wraps the same steps)::
     sequences = discover_sequences('data/sequences')
     trackers = [create_tracker('mil'), create_tracker('litetrack', weights='w.safetensors')]
     results = run_trackers(trackers, sequences, 'eval_output')
-    print(format_table(build_report(results, sequences)))
+    settings = {tracker.name: tracker_settings(tracker) for tracker in trackers}
+    print(format_table(build_report(results, sequences, settings)))
 """
 
 from litetrack_ros.evaluation.baselines import (
@@ -48,7 +49,18 @@ from litetrack_ros.evaluation.report import (
     plot_success,
     write_json,
 )
-from litetrack_ros.evaluation.runner import run_sequence, run_trackers, SequenceResult
+from litetrack_ros.evaluation.runner import (
+    median_fps,
+    run_sequence,
+    run_trackers,
+    SequenceResult,
+)
+from litetrack_ros.evaluation.settings import (
+    file_sha256,
+    settings_differences,
+    SettingsMismatchError,
+    tracker_settings,
+)
 
 __all__ = [
     'DatasetError',
@@ -56,6 +68,7 @@ __all__ = [
     'OpenCVTracker',
     'Sequence',
     'SequenceResult',
+    'SettingsMismatchError',
     'TrackerAdapter',
     'TrackerSetupError',
     'TrackingMetrics',
@@ -65,10 +78,12 @@ __all__ = [
     'create_tracker',
     'discover_sequences',
     'evaluate_sequence',
+    'file_sha256',
     'format_table',
     'iou',
     'litetrack_tracker',
     'load_sequence',
+    'median_fps',
     'mil_tracker',
     'nano_tracker',
     'normalized_center_error',
@@ -78,7 +93,9 @@ __all__ = [
     'read_boxes',
     'run_sequence',
     'run_trackers',
+    'settings_differences',
     'success_curve',
+    'tracker_settings',
     'vit_tracker',
     'write_json',
 ]

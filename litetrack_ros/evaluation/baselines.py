@@ -10,8 +10,13 @@ Every adapter takes BGR uint8 frames (what ``cv2.imread`` gives) and
 
 Adapters: OpenCV ``TrackerMIL``, ``TrackerNano`` and ``TrackerVit`` (the ONNX
 models are not shipped: pass their paths) and LiteTrack.
+
+A random tracker (MIL) also has ``seeds``, the seeds to run it with, and
+``set_seed(seed)``, which the next ``init`` uses; the runner runs it once per
+seed and the report gives mean and spread over the seeds.
 """
 
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Protocol, Sequence
 
@@ -51,18 +56,52 @@ def _pixel_rect(box_xywh: Sequence[float]) -> tuple[int, int, int, int]:
     return (int(round(x)), int(round(y)), max(1, int(round(w))), max(1, int(round(h))))
 
 
-class OpenCVTracker:
-    """Adapter for the ``cv2.Tracker`` family; a new instance is created per ``init``."""
+@contextmanager
+def quiet_opencv_log():
+    """Mute OpenCV's warnings (errors still show) inside the block, then restore the level.
 
-    def __init__(self, name: str, factory: Callable[[], Any]) -> None:
+    OpenCV 5's DNN trackers (Nano, Vit) log ``setPreferableTarget Targets are
+    not supported by the new graph engine`` each time one is created, that is
+    once per sequence, and it says nothing about the results.
+    """
+    logging = cv2.utils.logging
+    level = logging.getLogLevel()
+    logging.setLogLevel(min(level, logging.LOG_LEVEL_ERROR))
+    try:
+        yield
+    finally:
+        logging.setLogLevel(level)
+
+
+class OpenCVTracker:
+    """Adapter for the ``cv2.Tracker`` family; a new instance is created per ``init``.
+
+    ``kind`` and ``files`` (role -> model file) describe it for the results'
+    settings; ``seeds`` is None for deterministic trackers.
+    """
+
+    def __init__(self, name: str, factory: Callable[[], Any], kind: str = 'opencv',
+                 files: dict[str, str] | None = None,
+                 seeds: Sequence[int] | None = None) -> None:
         self.name = name
+        self.kind = kind
+        self.files = dict(files or {})
+        self.seeds = tuple(seeds) if seeds is not None else None
+        self.seed = self.seeds[0] if self.seeds else None
         self._factory = factory
         self._tracker = None
+
+    def set_seed(self, seed: int) -> None:
+        """Seed OpenCV's random generator with ``seed`` at the next ``init``."""
+        self.seed = int(seed)
 
     def init(self, image_bgr: np.ndarray, box_xywh: Sequence[float]) -> None:
         """Create a fresh OpenCV tracker and initialise it on ``box_xywh``."""
         # OpenCV trackers cannot be re-initialised cleanly: always start from a new one.
-        self._tracker = self._factory()
+        if self.seed is not None:
+            cv2.setRNGSeed(self.seed)
+        with quiet_opencv_log():
+            self._tracker = self._factory()
         self._tracker.init(image_bgr, _pixel_rect(box_xywh))
 
     def update(self, image_bgr: np.ndarray) -> Box | None:
@@ -73,17 +112,21 @@ class OpenCVTracker:
         return tuple(float(value) for value in rect) if found else None
 
 
-def mil_tracker(name: str = 'mil') -> OpenCVTracker:
-    """Return OpenCV's MIL tracker (no model file; a weak classical baseline).
+DEFAULT_MIL_SEEDS = 3
 
-    MIL draws random samples.  The OpenCV RNG is reseeded at every ``init``,
-    but part of MIL's random state is out of reach from Python, so results on
-    a sequence depend somewhat on what ran before in the same process.
+
+def mil_tracker(name: str = 'mil', seeds: int = DEFAULT_MIL_SEEDS) -> OpenCVTracker:
+    """Return OpenCV's MIL tracker (a weak classical baseline), run with seeds 0..seeds-1.
+
+    MIL draws random samples: on one sequence its AUC varied from 0.14 to 0.80
+    between seeds, so a single run says little.  The OpenCV RNG is seeded
+    before every ``init``, but part of MIL's random state is out of reach from
+    Python, so results on a sequence still depend somewhat on what ran before
+    in the same process.
     """
-    def create():
-        cv2.setRNGSeed(0)
-        return cv2.TrackerMIL_create()
-    return OpenCVTracker(name, create)
+    if seeds < 1:
+        raise TrackerSetupError(f'mil needs seeds >= 1, got {seeds}')
+    return OpenCVTracker(name, cv2.TrackerMIL_create, kind='mil', seeds=range(seeds))
 
 
 def nano_tracker(backbone: str | Path, head: str | Path, name: str = 'nano') -> OpenCVTracker:
@@ -91,14 +134,16 @@ def nano_tracker(backbone: str | Path, head: str | Path, name: str = 'nano') -> 
     params = cv2.TrackerNano_Params()
     params.backbone = _require_file(backbone, 'NanoTrack backbone ONNX')
     params.neckhead = _require_file(head, 'NanoTrack head ONNX')
-    return OpenCVTracker(name, lambda: cv2.TrackerNano_create(params))
+    return OpenCVTracker(name, lambda: cv2.TrackerNano_create(params), kind='nano',
+                         files={'backbone': params.backbone, 'head': params.neckhead})
 
 
 def vit_tracker(net: str | Path, name: str = 'vit') -> OpenCVTracker:
     """Return OpenCV's VitTrack from its ONNX file."""
     params = cv2.TrackerVit_Params()
     params.net = _require_file(net, 'VitTrack ONNX')
-    return OpenCVTracker(name, lambda: cv2.TrackerVit_create(params))
+    return OpenCVTracker(name, lambda: cv2.TrackerVit_create(params), kind='vit',
+                         files={'net': params.net})
 
 
 class LiteTrackAdapter:
@@ -113,6 +158,12 @@ class LiteTrackAdapter:
         self.info = info  # litetrack_ros.runtime.TrackerInfo when built from settings
         self._tracker = tracker
         self.last_confidence = float('nan')
+
+    @property
+    def size_update_rate(self) -> float | None:
+        """Return the tracker's share of the predicted size change taken per frame."""
+        rate = getattr(self._tracker, 'size_update_rate', None)
+        return float(rate) if rate is not None else None
 
     def init(self, image_bgr: np.ndarray, box_xywh: Sequence[float]) -> None:
         """Encode the template from the first frame."""
@@ -161,7 +212,7 @@ def litetrack_tracker(weights: str | Path | None = None, device: str = 'auto',
 # Options each tracker kind accepts (``name`` is accepted by all of them).
 TRACKER_OPTIONS: dict[str, tuple[str, ...]] = {
     'litetrack': ('weights', 'device', 'precision', 'search_size', 'variant', 'size_update_rate'),
-    'mil': (),
+    'mil': ('seeds',),
     'nano': ('backbone', 'head'),
     'vit': ('net',),
 }
@@ -194,7 +245,8 @@ def create_tracker(kind: str, **options: str) -> TrackerAdapter:
                                 f'{", ".join(unknown)}; it takes {", ".join(allowed)}')
     name = options.get('name') or None
     if kind == 'mil':
-        return mil_tracker(name or 'mil')
+        seeds = _number(options, 'seeds', int)
+        return mil_tracker(name or 'mil', DEFAULT_MIL_SEEDS if seeds is None else seeds)
     if kind == 'litetrack':
         return litetrack_tracker(weights=options.get('weights') or None,
                                  device=options.get('device', 'auto'),

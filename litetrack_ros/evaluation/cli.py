@@ -9,7 +9,10 @@ Example::
 
 Writes ``<out>/<tracker>/...`` result files, ``results.json``, ``success.png``
 and ``precision.png``, and prints a table.  Rerunning the same command skips
-sequences already done.
+sequences already done, provided each tracker's settings (weights hash,
+variant, precision, device, search size, size update rate...) are those its
+results were made with; otherwise it stops with exit status 2 and names the
+differences (``--overwrite`` deletes the old results instead).
 """
 
 import argparse
@@ -18,6 +21,7 @@ import sys
 
 from litetrack_ros.evaluation.baselines import (
     create_tracker,
+    DEFAULT_MIL_SEEDS,
     TRACKER_OPTIONS,
     TrackerAdapter,
     TrackerSetupError,
@@ -30,7 +34,12 @@ from litetrack_ros.evaluation.report import (
     plot_success,
     write_json,
 )
-from litetrack_ros.evaluation.runner import run_trackers
+from litetrack_ros.evaluation.runner import check_tracker_name, run_trackers
+from litetrack_ros.evaluation.settings import (
+    environment,
+    SettingsMismatchError,
+    tracker_settings,
+)
 
 PROG = 'litetrack-eval'
 TRACKER_HELP = (
@@ -38,7 +47,8 @@ TRACKER_HELP = (
     'litetrack[:weights=PATH,device=auto|cpu|cuda,precision=auto|fp32|fp16|bf16,'
     'search_size=N,variant=B6,size_update_rate=R] (no weights: an untrained network, '
     'named litetrack-untrained); '
-    'mil; nano:backbone=PATH,head=PATH; vit:net=PATH. Every kind also takes name=LABEL.'
+    f'mil[:seeds=N] (random: run with seeds 0..N-1, default {DEFAULT_MIL_SEEDS}, reported as '
+    'mean+-std); nano:backbone=PATH,head=PATH; vit:net=PATH. Every kind also takes name=LABEL.'
 )
 
 
@@ -80,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help='only run the first N frames of each sequence')
     parser.add_argument('--no-resume', action='store_true',
                         help='rerun sequences even if their result files are complete')
+    parser.add_argument('--overwrite', action='store_true',
+                        help="delete a tracker's stored results when they were made with other "
+                             'settings (default: stop with an error naming the differences)')
     parser.add_argument('--per-sequence', action='store_true',
                         help='also print one table row per sequence')
     parser.add_argument('--no-progress', action='store_true', help='hide the progress bar')
@@ -92,6 +105,11 @@ def _create_trackers(specs: list[str]) -> list[TrackerAdapter]:
         kind, options = parse_tracker_spec(spec)
         trackers.append(create_tracker(kind, **options))
     names = [tracker.name for tracker in trackers]
+    for name in names:
+        try:
+            check_tracker_name(name)
+        except ValueError as error:
+            raise UsageError(str(error)) from error
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         raise UsageError(f'two trackers are named {", ".join(repeated)}: add name=... to one '
@@ -111,16 +129,19 @@ def run(args: argparse.Namespace) -> None:
     sequences = discover_sequences(args.dataset, names)
     trackers = _create_trackers(args.tracker)
     results = run_trackers(trackers, sequences, args.out, max_frames=args.max_frames,
-                           resume=not args.no_resume, progress=not args.no_progress)
-    report = build_report(results, sequences)
+                           resume=not args.no_resume, progress=not args.no_progress,
+                           overwrite=args.overwrite)
+    settings = {tracker.name: tracker_settings(tracker) for tracker in trackers}
+    report = build_report(results, sequences, settings)
     report['dataset'] = str(args.dataset)
     report['max_frames'] = args.max_frames
+    report['environment'] = environment()
     args.out.mkdir(parents=True, exist_ok=True)
     write_json(report, args.out / 'results.json')
     plot_success(report, args.out / 'success.png')
     plot_precision(report, args.out / 'precision.png')
     resumed = sum(result.resumed for per_sequence in results.values()
-                  for result in per_sequence.values())
+                  for runs in per_sequence.values() for result in runs)
     print(format_table(report, per_sequence=args.per_sequence))
     if resumed:
         print(f'({resumed} tracker/sequence result(s) loaded from an earlier run; '
@@ -134,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         run(args)
-    except (UsageError, DatasetError, TrackerSetupError) as error:
+    except (UsageError, DatasetError, TrackerSetupError, SettingsMismatchError) as error:
         print(f'{PROG}: error: {error}', file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -2,6 +2,11 @@
 # SPDX-License-Identifier: Apache-2.0
 """Turn tracking results into metrics: a JSON report, a terminal table, plots.
 
+A random tracker run with several seeds is scored per seed, then reported as
+the mean over seeds (under the usual keys, so ``auc`` is always the figure to
+read) with the sample standard deviation over seeds as ``<key>_std`` and
+each seed's figures under ``runs``; the table prints ``mean+-std``.
+
 Figures are drawn on matplotlib's Agg canvas directly (no pyplot), so this
 works headless and never touches a global backend setting.
 """
@@ -20,12 +25,13 @@ from litetrack_ros.evaluation.metrics import (
     SUCCESS_THRESHOLDS,
     TrackingMetrics,
 )
-from litetrack_ros.evaluation.runner import SequenceResult
+from litetrack_ros.evaluation.runner import median_fps, SequenceResult
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 import numpy as np
 
-Results = Mapping[str, Mapping[str, SequenceResult]]
+# results[tracker][sequence]: one SequenceResult per seed (one for deterministic trackers).
+Results = Mapping[str, Mapping[str, tuple[SequenceResult, ...]]]
 
 # (JSON key, table header, format) of the scalar columns of the table.
 TABLE_COLUMNS = (
@@ -52,6 +58,11 @@ def _clean(summary: Mapping[str, float | int]) -> dict[str, float | int | None]:
     return {key: _finite_or_none(value) for key, value in summary.items()}
 
 
+def _fps_entries(results: Iterable[SequenceResult]) -> dict[str, float]:
+    fps = median_fps(results)
+    return {'fps': fps, 'update_ms_median': 1000.0 / fps}
+
+
 def _curves(metrics: TrackingMetrics) -> dict[str, list[float | None]]:
     return {
         'success_curve': [_finite_or_none(float(v)) for v in metrics.success],
@@ -60,44 +71,85 @@ def _curves(metrics: TrackingMetrics) -> dict[str, list[float | None]]:
     }
 
 
-def _fps(results: Iterable[SequenceResult]) -> float:
-    results = list(results)
-    frames = sum(result.tracked_frames for result in results)
-    seconds = sum(result.tracking_time for result in results)
-    return frames / seconds if seconds > 0 else float('nan')
+def _mean_and_spread(summaries: list[dict[str, float | int]], seeded: bool
+                     ) -> dict[str, float | int]:
+    """Mean of every metric over seeds, and its sample standard deviation as ``<key>_std``."""
+    if not seeded:
+        return dict(summaries[0])
+    combined: dict[str, float | int] = {}
+    for key in summaries[0]:
+        if key == 'num_frames':  # the same for every seed
+            combined[key] = summaries[0][key]
+            continue
+        values = np.array([summary[key] for summary in summaries], dtype=float)
+        combined[key] = float(np.mean(values))
+        combined[f'{key}_std'] = float(np.std(values, ddof=1)) if len(values) > 1 else math.nan
+    return combined
 
 
-def build_report(results: Results, sequences: Iterable[Sequence]) -> dict:
+def _tracker_entry(per_sequence: Mapping[str, tuple[SequenceResult, ...]],
+                   sequences: list[Sequence]) -> dict:
+    scored = [sequence for sequence in sequences if sequence.name in per_sequence]
+    seeds = [result.seed for result in per_sequence[scored[0].name]] if scored else [None]
+    seeded = seeds != [None]
+    # metrics[run][sequence name]
+    metrics = [{sequence.name: evaluate_sequence(per_sequence[sequence.name][run].boxes,
+                                                 sequence.groundtruth)
+                for sequence in scored} for run in range(len(seeds))]
+    overall_runs = [aggregate(list(run.values())) for run in metrics]
+    all_results = [result for results in per_sequence.values() for result in results]
+
+    sequence_entries = {}
+    for sequence in scored:
+        summaries = [run[sequence.name].summary() for run in metrics]
+        entry = _clean({**_mean_and_spread(summaries, seeded),
+                        **_fps_entries(per_sequence[sequence.name])})
+        if seeded:
+            entry['runs'] = [_clean({'seed': seed, **summary, 'fps': result.fps})
+                             for seed, summary, result in zip(
+                                 seeds, summaries, per_sequence[sequence.name], strict=True)]
+        sequence_entries[sequence.name] = entry
+
+    summaries = [overall.summary() for overall in overall_runs]
+    overall_entry = {
+        **_clean({**_mean_and_spread(summaries, seeded), **_fps_entries(all_results)}),
+        # Sequences that count: those with at least one scored frame.
+        'num_sequences': sum(m.num_frames > 0 for m in metrics[0].values()),
+    }
+    if seeded:
+        overall_entry['seeds'] = seeds
+        overall_entry['runs'] = [_clean({'seed': seed, **summary})
+                                 for seed, summary in zip(seeds, summaries, strict=True)]
+    # The curves of a seeded tracker: the mean over seeds (as its AUC is).
+    curves = [_curves(overall) for overall in overall_runs]
+    overall_entry.update({key: _mean_curve([curve[key] for curve in curves])
+                          for key in curves[0]})
+    return {'overall': overall_entry, 'sequences': sequence_entries}
+
+
+def _mean_curve(curves: list[list[float | None]]) -> list[float | None]:
+    values = np.array([[np.nan if v is None else v for v in curve] for curve in curves])
+    return [_finite_or_none(float(v)) for v in values.mean(axis=0)]
+
+
+def build_report(results: Results, sequences: Iterable[Sequence],
+                 settings: Mapping[str, dict] | None = None) -> dict:
     """Score every tracker on every sequence and aggregate (see ``metrics.aggregate``).
 
-    Returns a JSON-ready dict::
+    ``settings`` (tracker name -> ``settings.tracker_settings``) is stored
+    with each tracker.  Returns a JSON-ready dict::
 
         {'protocol': {...}, 'sequences': [names],
-         'trackers': {name: {'overall': {auc, precision_20, ..., fps, curves},
-                             'sequences': {seq: {auc, ..., fps}}}}}
+         'trackers': {name: {'settings': {...},
+                             'overall': {auc, precision_20, ..., fps, update_ms_median,
+                                         num_sequences, curves[, <key>_std, seeds, runs]},
+                             'sequences': {seq: {auc, ..., fps[, <key>_std, runs]}}}}}
     """
     sequences = list(sequences)
     trackers = {}
     for tracker, per_sequence in results.items():
-        sequence_metrics = {}
-        sequence_entries = {}
-        for sequence in sequences:
-            if sequence.name not in per_sequence:
-                continue
-            result = per_sequence[sequence.name]
-            metrics = evaluate_sequence(result.boxes, sequence.groundtruth)
-            sequence_metrics[sequence.name] = metrics
-            sequence_entries[sequence.name] = _clean({**metrics.summary(), 'fps': result.fps})
-        overall = aggregate(list(sequence_metrics.values()))
-        trackers[tracker] = {
-            'overall': {
-                **_clean({**overall.summary(), 'fps': _fps(per_sequence.values())}),
-                # Sequences that count: those with at least one scored frame.
-                'num_sequences': sum(m.num_frames > 0 for m in sequence_metrics.values()),
-                **_curves(overall),
-            },
-            'sequences': sequence_entries,
-        }
+        entry = _tracker_entry(per_sequence, sequences)
+        trackers[tracker] = {'settings': dict((settings or {}).get(tracker, {})), **entry}
     return {
         'protocol': {
             'scored_frames': 'frames 2..N (frame 1 initialises), absent ground truth skipped',
@@ -107,7 +159,14 @@ def build_report(results: Results, sequences: Iterable[Sequence]) -> dict:
             'norm_precision': 'center error / ground-truth size (LaSOT) <= threshold',
             'aggregate': 'curves, AUC, precisions and mIoU averaged over sequences; '
                          'AO and SR pooled over frames (GOT-10k)',
-            'fps': 'tracked frames / seconds in the tracker (image decoding excluded)',
+            'fps': '1 / update_ms_median: the median time of one update() call over frames '
+                   '2..N (image decoding excluded); overall: the median over every frame of '
+                   'every sequence (and seed)',
+            'seeds': 'random trackers run once per seed: metrics are the mean over seeds, '
+                     '<key>_std the sample standard deviation over seeds, runs the per-seed '
+                     'figures',
+            'settings': 'what each tracker ran with (settings.json beside its results); '
+                        "*_sha256 = first 16 hex digits of the file's SHA-256",
             'success_thresholds': SUCCESS_THRESHOLDS.round(4).tolist(),
             'precision_thresholds': PRECISION_THRESHOLDS.tolist(),
             'norm_precision_thresholds': NORM_PRECISION_THRESHOLDS.round(4).tolist(),
@@ -122,20 +181,30 @@ def write_json(report: dict, path: Path | str) -> None:
     Path(path).write_text(json.dumps(report, indent=2, allow_nan=False) + '\n')
 
 
-def _format_cell(value, template: str) -> str:
-    return '-' if value is None else template.format(value)
+def _format_cell(values: Mapping, key: str, template: str) -> str:
+    value, spread = values.get(key), values.get(f'{key}_std')
+    if value is None:
+        return '-'
+    text = template.format(value)
+    return text if spread is None else f'{text}+-{template.format(spread)}'
 
 
 def format_table(report: dict, per_sequence: bool = False) -> str:
-    """Render the overall metrics (and optionally every sequence) as a text table."""
+    """Render the overall metrics (and optionally every sequence) as a text table.
+
+    Seeded trackers show ``mean+-std`` over their seeds.
+    """
     header = ['tracker'] + [title for _, title, _ in TABLE_COLUMNS]
     rows = []
     for tracker, entry in report['trackers'].items():
-        rows.append([tracker] + [_format_cell(entry['overall'].get(key), template)
-                                 for key, _, template in TABLE_COLUMNS])
+        label = tracker
+        if entry['overall'].get('seeds'):
+            label += f' ({len(entry["overall"]["seeds"])} seeds)'
+        rows.append([label] + [_format_cell(entry['overall'], key, template)
+                               for key, _, template in TABLE_COLUMNS])
         if per_sequence:
             for sequence, values in entry['sequences'].items():
-                rows.append([f'  {sequence}'] + [_format_cell(values.get(key), template)
+                rows.append([f'  {sequence}'] + [_format_cell(values, key, template)
                                                  for key, _, template in TABLE_COLUMNS])
     widths = [max(len(row[column]) for row in [header] + rows) for column in range(len(header))]
 
