@@ -17,6 +17,12 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+# Fields that say how to track with a network rather than what the network is.
+SELECTION_FIELDS = ('window_influence', 'scale_penalty_k', 'size_update_rate',
+                    'score_weighted_size_update')
+TRACKING_FIELDS = ('template_factor', 'search_factor') + SELECTION_FIELDS
+LIGHTTRACK_TRACKING_FIELDS = ('context_amount',) + SELECTION_FIELDS
+
 
 @dataclass(frozen=True)
 class ModelConfig:
@@ -59,6 +65,7 @@ class ModelConfig:
     score_weighted_size_update: bool = False
 
     family: ClassVar[str] = 'litetrack'
+    tracking_fields: ClassVar[tuple[str, ...]] = TRACKING_FIELDS
 
     def __post_init__(self) -> None:
         if self.depth < 1:
@@ -105,7 +112,7 @@ class ModelConfig:
     @property
     def architecture(self) -> ModelConfig:
         """This config with the tracking settings at their defaults: the network's shape."""
-        return _architecture(self, TRACKING_FIELDS)
+        return _architecture(self, self.tracking_fields)
 
     @property
     def mlp_hidden_dim(self) -> int:
@@ -129,10 +136,6 @@ class ModelConfig:
         return _from_dict(cls, values)
 
 
-# Fields that say how to track with a network rather than what the network is.
-SELECTION_FIELDS = ('window_influence', 'scale_penalty_k', 'size_update_rate',
-                    'score_weighted_size_update')
-TRACKING_FIELDS = ('template_factor', 'search_factor') + SELECTION_FIELDS
 
 
 def _check_tracking_fields(config: Any) -> None:
@@ -184,6 +187,7 @@ class LightTrackConfig:
     score_weighted_size_update: bool = True
 
     family: ClassVar[str] = 'lighttrack'
+    tracking_fields: ClassVar[tuple[str, ...]] = LIGHTTRACK_TRACKING_FIELDS
     # Output stride of the backbone: one score cell per 16 search-crop pixels.
     stride: ClassVar[int] = 16
 
@@ -213,7 +217,7 @@ class LightTrackConfig:
     @property
     def architecture(self) -> LightTrackConfig:
         """This config with the tracking settings at their defaults: the network's shape."""
-        return _architecture(self, LIGHTTRACK_TRACKING_FIELDS)
+        return _architecture(self, self.tracking_fields)
 
     def replace(self, **changes: Any) -> LightTrackConfig:
         """Return a copy with some fields changed (validated again)."""
@@ -230,7 +234,6 @@ class LightTrackConfig:
 
 
 LIGHTTRACK_ARCHS = ('M',)
-LIGHTTRACK_TRACKING_FIELDS = ('context_amount',) + SELECTION_FIELDS
 # Any network's config; the family (a class attribute) says which network it builds.
 NetworkConfig = ModelConfig | LightTrackConfig
 

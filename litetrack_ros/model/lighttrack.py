@@ -26,11 +26,13 @@ loads with ``strict=True``.
 
 from __future__ import annotations
 
+import copy
 from typing import NamedTuple
 
 import torch
 from torch import Tensor, nn
 import torch.nn.functional as F
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from litetrack_ros.model.config import LightTrackConfig
 
@@ -87,6 +89,9 @@ class SqueezeExcite(nn.Module):
 class DepthwiseSeparable(nn.Module):
     """Depthwise conv, BN, Swish, squeeze-excite, pointwise conv, BN (+ identity)."""
 
+    # (conv, BatchNorm after it) pairs that LightTrack.fused() folds.
+    FOLDABLE = (('conv_dw', 'bn1'), ('conv_pw', 'bn2'))
+
     def __init__(self, in_channels: int, out_channels: int, kernel: int, stride: int) -> None:
         super().__init__()
         self.conv_dw = _conv(in_channels, in_channels, kernel, stride, groups=in_channels)
@@ -105,6 +110,8 @@ class DepthwiseSeparable(nn.Module):
 
 class InvertedResidual(nn.Module):
     """1x1 expansion, depthwise conv, squeeze-excite, 1x1 projection (+ identity)."""
+
+    FOLDABLE = (('conv_pw', 'bn1'), ('conv_dw', 'bn2'), ('conv_pwl', 'bn3'))
 
     def __init__(self, in_channels: int, out_channels: int, kernel: int, expansion: int,
                  stride: int) -> None:
@@ -129,6 +136,8 @@ class InvertedResidual(nn.Module):
 
 class Backbone(nn.Module):
     """The searched MobileNet-style feature extractor (official ``ChildNet_FCN``)."""
+
+    FOLDABLE = (('conv_stem', 'bn1'),)
 
     def __init__(self) -> None:
         super().__init__()
@@ -206,6 +215,8 @@ class FeatureFusor(nn.Module):
 
 class SeparableConvBNReLU(nn.Module):
     """Depthwise conv, pointwise conv, BN, ReLU (official ``SeparableConv2d_BNReLU``)."""
+
+    FOLDABLE = (('pointwise', 'BN'),)
 
     def __init__(self, in_channels: int, out_channels: int, kernel: int) -> None:
         super().__init__()
@@ -321,6 +332,27 @@ class LightTrack(nn.Module):
     def num_parameters(self) -> int:
         """Number of weights (BatchNorm statistics not counted)."""
         return sum(param.numel() for param in self.parameters())
+
+    @torch.no_grad()
+    def fused(self) -> LightTrack:
+        """Return a copy for inference: BatchNorms folded into their convs, channels-last.
+
+        Every BatchNorm that follows a convolution is folded into it (the neck's two stay:
+        nothing precedes them in the same branch), and the weights are stored
+        channels-last, which the CPU convolutions run faster. It computes the same maps
+        to float32 rounding. Its state dict lacks the folded BatchNorms: keep and save the
+        original. Works in eval mode only (the folding uses the running statistics).
+        """
+        if self.training:
+            raise RuntimeError('LightTrack.fused() needs eval mode (running statistics)')
+        model = copy.deepcopy(self)
+        for module in model.modules():
+            for conv_name, bn_name in getattr(module, 'FOLDABLE', ()):
+                conv, bn = getattr(module, conv_name), getattr(module, bn_name)
+                if isinstance(bn, nn.BatchNorm2d):
+                    setattr(module, conv_name, fuse_conv_bn_eval(conv, bn))
+                    setattr(module, bn_name, nn.Identity())
+        return model.to(memory_format=torch.channels_last)
 
     def set_search_size(self, search_size: int) -> None:
         """Change the search-crop size (multiple of 16); the network is fully convolutional.
