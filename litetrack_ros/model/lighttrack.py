@@ -208,6 +208,9 @@ class FeatureFusor(nn.Module):
         the adjustment to 128 channels.
         """
         batch, channels, height, width = search.shape
+        if kernels.shape[0] not in (1, batch):
+            raise ValueError(f'a template batch of {kernels.shape[0]} cannot pair with a search '
+                             f'batch of {batch} (use batch 1 or the same batch)')
         corr = torch.matmul(kernels, search.reshape(batch, channels, height * width))
         corr = corr.reshape(batch, -1, height, width)
         return self.adj_layer(self.pw_corr.CA_layer(corr))
@@ -317,6 +320,25 @@ class LightTrack(nn.Module):
         self.neck = Neck()
         self.feature_fusor = FeatureFusor(self.config.template_feat_size ** 2)
         self.head = Head(FUSED_CHANNELS, stride)
+        self.reset_parameters()
+
+    @torch.no_grad()
+    def reset_parameters(self) -> None:
+        """Initialise the backbone like the official code (EfficientNet's rule).
+
+        Convolutions ~ N(0, 2 / fan_out) with fan_out = k * k * out / groups, zero biases,
+        BatchNorms 1 / 0; the neck and head keep PyTorch's defaults, as officially.
+        """
+        for module in self.features.modules():
+            if isinstance(module, nn.Conv2d):
+                fan_out = module.kernel_size[0] * module.kernel_size[1] * \
+                    module.out_channels // module.groups
+                nn.init.normal_(module.weight, 0.0, (2.0 / fan_out) ** 0.5)
+                if module.bias is not None:
+                    nn.init.zeros_(module.bias)
+            elif isinstance(module, nn.BatchNorm2d):
+                nn.init.ones_(module.weight)
+                nn.init.zeros_(module.bias)
 
     @property
     def dtype(self) -> torch.dtype:
