@@ -214,7 +214,7 @@ class FakeTrainerModule:
 
 
 def official_like_checkpoint(state_dict: dict, path: Path) -> Path:
-    """What LightTrack's trainer saves: a DataParallel state dict, optimizer, trainer objects."""
+    """Save what LightTrack's trainer saves: DataParallel state dict, optimizer, objects."""
     with FakeTrainerModule('lib_core_config_fake') as fake:
         @fake.add
         class EasyDict(dict):
