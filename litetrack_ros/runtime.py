@@ -186,7 +186,8 @@ def build_tracker(weights: Path | None, *, device: str = 'auto', precision: str 
         net.config = _with_tracking(net.config, tracking)
     parameters = net.num_parameters
     if isinstance(net, LightTrack):
-        net = net.eval().fused()  # BatchNorms folded, channels-last: same maps, faster
+        # BatchNorms folded (in float32), channels-last: the same maps, faster.
+        net = net.float().eval().fused().to(dtype=dtype)
     tracker = Tracker(net, device=device, dtype=dtype, lost_threshold=lost_threshold,
                       lost_frames=lost_frames, size_update_rate=size_update_rate)
     info = TrackerInfo(weights=label, variant=name, device=device, precision=precision,

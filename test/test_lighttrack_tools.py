@@ -126,3 +126,12 @@ def test_bench_refuses_a_lighttrack_that_disagrees_with_the_official_forward(
     monkeypatch.setattr(LightTrack, 'track_search', track_search)
     assert bench.main(['--quick', '--weights', str(weights)]) == bench.EXIT_MISMATCH
     assert 'official outputs differ' in capsys.readouterr().err
+
+
+def test_litetrack_training_tools_refuse_a_lighttrack_checkpoint(weights, tmp_path, capsys):
+    from litetrack_ros.train import prune
+    from litetrack_ros.train.trainer import MODEL_VARIANTS, build_model
+    with pytest.raises(ValueError, match='holds a lighttrack network'):
+        build_model(MODEL_VARIANTS['S4'], weights)
+    assert prune.main([str(weights), str(tmp_path / 'out.safetensors'), '--keep', '0,1']) == 2
+    assert 'only LiteTrack layers can be pruned' in capsys.readouterr().err
