@@ -17,6 +17,15 @@ every frame (``LiteTrack.forward_baseline``). Candidate and baseline calls
 alternate within each iteration so that background load slows both alike.
 Before timing, the float32 cached path is checked against the baseline
 (max abs difference of the output maps <= 1e-4); a mismatch aborts the run.
+
+A LightTrack checkpoint (``--weights``) is timed against its own honest
+baseline, the official per-frame forward: template features computed once as
+the official tracker does, then the search branch, both neck BatchNorms, the
+correlation and the head every frame (``LightTrack.forward_official``, float32,
+eager, as loaded). The candidate is what the package runs: the template's
+BatchNorm and kernels cached, the other BatchNorms folded into their convs,
+channels-last weights (``LightTrack.fused``); its maps are checked against the
+baseline's first (scores and ltrb / search size within 1e-4).
 """
 
 from __future__ import annotations
@@ -37,6 +46,7 @@ from typing import Any, Callable, Iterator, Sequence
 from litetrack_ros.model import HeadOutput, LiteTrack, ModelConfig, TemplateState, VARIANTS
 from litetrack_ros.model.checkpoint import CheckpointError, load_model
 from litetrack_ros.model.config import variant_name
+from litetrack_ros.model.lighttrack import LightTrack, SiamOutput
 from litetrack_ros.model.litetrack import enable_flush_denormal
 from litetrack_ros.runtime import DTYPES, resolve_device
 from litetrack_ros.tracker import Tracker
@@ -337,6 +347,124 @@ def bench_network(name: str, net_fp32: LiteTrack, device: str, precisions: Seque
     return results
 
 
+# --------------------------------------------------------------------------- LightTrack
+
+LIGHTTRACK_BASELINE_NOTE = (
+    'LightTrack baseline: same weights, fp32, eager, the official per-frame forward '
+    '(template features once; search branch, both neck BatchNorms, correlation and head '
+    'every frame); candidate: cached template kernels, BatchNorms folded, channels-last')
+
+
+class OfficialLightTrack:
+    """Tracker-compatible LightTrack that runs the official forward every frame."""
+
+    def __init__(self, net: LightTrack) -> None:
+        self.net = net
+        self.config = net.config
+
+    def encode_template(self, template: torch.Tensor) -> torch.Tensor:
+        """Keep the template's backbone features, as the official ``template()``."""
+        return self.net.template_features(template)
+
+    def track_search(self, features: torch.Tensor, search: torch.Tensor) -> SiamOutput:
+        """Run the official ``track()``."""
+        return self.net.forward_official(features, search)
+
+
+def comparable_maps(output: SiamOutput, search_size: int) -> tuple[torch.Tensor, ...]:
+    """Put the maps on a common [0, 1] scale: scores, and ltrb as fractions of the crop."""
+    return output.scores.float(), output.ltrb.float() / search_size
+
+
+def lighttrack_vs_official(net: LightTrack, baseline: LightTrack, template: torch.Tensor,
+                           search: torch.Tensor) -> float:
+    """Max abs difference between ``net``'s cached maps and the official fp32 forward's."""
+    size = baseline.config.search_size
+    with torch.inference_mode(), exact_float32():
+        cached = net.track_search(net.encode_template(template), search)
+        reference = baseline.forward_official(baseline.template_features(template), search)
+    return max_abs_diff(comparable_maps(cached, size), comparable_maps(reference, size))
+
+
+def time_lighttrack_network(net: LightTrack, baseline: LightTrack, template: torch.Tensor,
+                            search: torch.Tensor, device: str, warmup: int, frames: int
+                            ) -> dict[str, list[float]]:
+    """Time encode_template and the cached search step, interleaved with the official one."""
+    with torch.inference_mode():
+        state = net.encode_template(template)
+        features = baseline.template_features(template)
+
+        def candidate() -> dict[str, float]:
+            template_s, _ = timed(device, lambda: net.encode_template(template))
+            search_s, _ = timed(device, lambda: net.track_search(state, search))
+            return {'template': template_s, 'search': search_s}
+
+        def reference() -> dict[str, float]:
+            seconds, _ = timed(device, lambda: baseline.forward_official(features, search))
+            return {'baseline_search': seconds}
+
+        return run_interleaved([candidate, reference], warmup, frames)
+
+
+def time_lighttrack_tracker(net: LightTrack, baseline: LightTrack, device: str,
+                            dtype: torch.dtype, warmup: int, frames: int
+                            ) -> dict[str, list[float]]:
+    """Time Tracker.initialize and Tracker.track, interleaved with the official tracker."""
+    frame = synthetic_frame()
+    tracker = Tracker(net, device=device, dtype=dtype)
+    reference_tracker = Tracker(OfficialLightTrack(baseline), device=device,
+                                dtype=torch.float32)
+
+    def candidate() -> dict[str, float]:
+        initialize_s, _ = timed(device, lambda: tracker.initialize(frame, TARGET_BOX_XYWH))
+        track_s, _ = timed(device, lambda: tracker.track(frame))
+        return {'initialize': initialize_s, 'track': track_s}
+
+    def reference() -> dict[str, float]:
+        reference_tracker.initialize(frame, TARGET_BOX_XYWH)
+        seconds, _ = timed(device, lambda: reference_tracker.track(frame))
+        return {'baseline_track': seconds}
+
+    return run_interleaved([candidate, reference], warmup, frames)
+
+
+def bench_lighttrack(name: str, net_fp32: LightTrack, device: str, precisions: Sequence[str],
+                     warmup: int, frames: int) -> list[BenchResult]:
+    """Validate, then time a LightTrack against the official forward (see the docstring)."""
+    baseline = net_fp32.to(device=device, dtype=torch.float32).eval()
+    config = baseline.config
+    generator = torch.Generator().manual_seed(0)
+    template = torch.randn(1, 3, config.template_size, config.template_size,
+                           generator=generator).to(device)
+    search = torch.randn(1, 3, config.search_size, config.search_size,
+                         generator=generator).to(device)
+    fused = baseline.fused()
+    fp32_diff = lighttrack_vs_official(fused, baseline, template, search)
+    if not fp32_diff <= TOLERANCE:  # also catches NaN
+        raise MismatchError(f'{name} on {device}: cached/fused and official outputs differ by '
+                            f'{fp32_diff:.3g} > {TOLERANCE:g} in float32')
+    results = []
+    for precision in precisions:
+        print(f'timing {name} on {device} in {precision}...', file=sys.stderr, flush=True)
+        dtype = DTYPES[precision]
+        net = fused if dtype == torch.float32 else copy.deepcopy(fused).to(dtype=dtype)
+        diff = fp32_diff if net is fused else lighttrack_vs_official(net, baseline, template,
+                                                                     search)
+        network = time_lighttrack_network(net, baseline, template, search, device, warmup,
+                                          frames)
+        tracking = time_lighttrack_tracker(net, baseline, device, dtype, warmup, frames)
+        results.append(BenchResult(
+            variant=name, config=config.to_dict(), parameters=baseline.num_parameters,
+            device=device, precision=precision, max_abs_diff=diff,
+            template=Timing.from_seconds(network['template']),
+            initialize=Timing.from_seconds(tracking['initialize']),
+            search=Comparison(Timing.from_seconds(network['search']),
+                              Timing.from_seconds(network['baseline_search'])),
+            track=Comparison(Timing.from_seconds(tracking['track']),
+                             Timing.from_seconds(tracking['baseline_track']))))
+    return results
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -375,7 +503,7 @@ def header_lines(machine: dict[str, Any], settings: dict[str, Any]) -> list[str]
         f'weights: {weights} | search {settings["search_size"]} px | '
         f'track() on a {FRAME_WIDTH}x{FRAME_HEIGHT} frame | {settings["frames"]} timed '
         f'frames after {settings["warmup"]} warm-up, interleaved with the baseline',
-        BASELINE_NOTE,
+        settings.get('baseline', BASELINE_NOTE),
     ]
 
 
@@ -504,7 +632,7 @@ class NetworkSpec:
 
     name: str
     config: ModelConfig
-    build: Callable[[], LiteTrack]
+    build: Callable[[], LiteTrack | LightTrack]
 
 
 def _random_network(config: ModelConfig) -> Callable[[], LiteTrack]:
@@ -557,16 +685,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                 'random_weights': args.weights is None,
                 'search_size': specs[0].config.search_size,
                 'frames': args.frames, 'warmup': args.warmup}
+    if any(spec.config.family == 'lighttrack' for spec in specs):
+        settings['baseline'] = LIGHTTRACK_BASELINE_NOTE
     machine = machine_info(devices)
     print('\n'.join(header_lines(machine, settings)), flush=True)
     results: list[BenchResult] = []
     try:
         for spec in specs:
             net = spec.build()
+            # Each family is timed against its own honest baseline.
+            bench = bench_lighttrack if isinstance(net, LightTrack) else bench_network
             for device in devices:
-                results += bench_network(spec.name, net, device,
-                                         precisions_for(device, args.precision),
-                                         args.warmup, args.frames)
+                results += bench(spec.name, net, device,
+                                 precisions_for(device, args.precision),
+                                 args.warmup, args.frames)
             del net
     except MismatchError as error:
         print(f'litetrack-bench: FAILED: {error}', file=sys.stderr)
@@ -577,8 +709,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print(agreement_line(results))
     if args.json is not None:
-        report = {'machine': machine, **settings, 'tolerance': TOLERANCE,
-                  'baseline': BASELINE_NOTE, 'results': [r.to_dict() for r in results]}
+        report = {'machine': machine, 'baseline': BASELINE_NOTE, **settings,
+                  'tolerance': TOLERANCE, 'results': [r.to_dict() for r in results]}
         try:
             args.json.write_text(json.dumps(report, indent=2) + '\n')
         except OSError as error:

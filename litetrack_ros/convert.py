@@ -1,11 +1,14 @@
 # Copyright 2026 The litetrack_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""``litetrack-convert IN OUT``: convert a LiteTrack checkpoint to ``.safetensors``.
+"""``litetrack-convert IN OUT``: convert a LiteTrack or LightTrack checkpoint to ``.safetensors``.
 
-The input may be an official ``.pth.tar`` training checkpoint, any ``.pth``/``.pt``
-state dict, or a ``.safetensors`` file (e.g. to change the search size).  The weights
-are loaded strictly into the model before writing, so a successful conversion is
-also a check that the file is complete.  Nothing pickled in the input is executed.
+The input may be an official ``.pth.tar`` (LiteTrack) or ``LightTrackM.pth`` checkpoint,
+any ``.pth``/``.pt`` state dict, a ``.safetensors`` file (e.g. to change the search
+size), or a folder with LightTrack-M as OpenVINO IR (``z_feature``, ``x_feature``,
+``head`` ``.xml``/``.bin``; read without the OpenVINO runtime).  The model family comes
+from the input and is stored in the output's metadata.  The weights are loaded strictly
+into the model before writing, so a successful conversion is also a check that the
+file is complete.  Nothing pickled in the input is executed.
 """
 
 from __future__ import annotations
@@ -14,8 +17,17 @@ import argparse
 from pathlib import Path
 import sys
 
-from litetrack_ros.model.checkpoint import CheckpointError, load_model, save_safetensors
-from litetrack_ros.model.config import variant_name
+from litetrack_ros.model.checkpoint import (
+    build_model,
+    Checkpoint,
+    CheckpointError,
+    load_model,
+    save_safetensors,
+)
+from litetrack_ros.model.config import LightTrackConfig, variant_name
+from litetrack_ros.model.lighttrack import LightTrack
+from litetrack_ros.model.openvino_ir import is_lighttrack_ir, read_lighttrack_ir
+from torch import nn
 
 # Exit status for unusable input, as argparse uses for bad arguments.
 EXIT_BAD_INPUT = 2
@@ -24,9 +36,11 @@ EXIT_BAD_INPUT = 2
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog='litetrack-convert',
-        description='Convert a LiteTrack checkpoint (.pth.tar/.pth/.pt/.safetensors) to '
-                    '.safetensors with the model config in its metadata.')
-    parser.add_argument('input', type=Path, help='checkpoint to read')
+        description='Convert a LiteTrack or LightTrack checkpoint (.pth.tar/.pth/.pt/'
+                    '.safetensors, or a LightTrack-M OpenVINO IR folder) to .safetensors with '
+                    'the model family and config in its metadata.')
+    parser.add_argument('input', type=Path,
+                        help='checkpoint to read, or a folder with the LightTrack-M OpenVINO IR')
     parser.add_argument('output', type=Path, help='.safetensors file to write')
     parser.add_argument('--search-size', type=int, default=None, metavar='N',
                         help='search crop size in pixels (multiple of 16); resizes the '
@@ -48,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         print('litetrack-convert: output must differ from input', file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        model = load_model(args.input, search_size=args.search_size)
+        model = _load(args.input, args.search_size)
         if args.size_update_rate is not None:
             model.config = model.config.replace(size_update_rate=args.size_update_rate)
     except (CheckpointError, ValueError) as error:
@@ -61,10 +75,28 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     config = model.config
     num_params = model.num_parameters
-    print(f'{args.output}: LiteTrack-{variant_name(config)} (depth {config.depth}, '
-          f'{config.num_interaction} interaction layers, width {config.embed_dim}, '
-          f'search {config.search_size} px), {num_params:,} parameters')
+    if isinstance(model, LightTrack):
+        print(f'{args.output}: {variant_name(config)} (template {config.template_size} px, '
+              f'search {config.search_size} px), {num_params:,} parameters')
+    else:
+        print(f'{args.output}: LiteTrack-{variant_name(config)} (depth {config.depth}, '
+              f'{config.num_interaction} interaction layers, width {config.embed_dim}, '
+              f'search {config.search_size} px), {num_params:,} parameters')
     return 0
+
+
+def _load(path: Path, search_size: int | None) -> nn.Module:
+    """Load a checkpoint file, or build LightTrack from an OpenVINO IR folder."""
+    if path.is_dir():
+        if not is_lighttrack_ir(path):
+            raise CheckpointError(f'{path}: a folder must hold the LightTrack-M OpenVINO IR '
+                                  '(z_feature, x_feature, head .xml/.bin)')
+        config = LightTrackConfig()
+        model = build_model(Checkpoint(read_lighttrack_ir(path, config), config)).eval()
+        if search_size is not None:
+            model.set_search_size(search_size)
+        return model
+    return load_model(path, search_size=search_size)
 
 
 if __name__ == '__main__':

@@ -209,3 +209,69 @@ def validate_box(box_xywh: Sequence[float], image_shape: Sequence[int]) -> Box:
             f'box {(x, y, w, h)} lies entirely outside the {image_w}x{image_h} image'
         )
     return (x1, y1, x2 - x1, y2 - y1)
+
+
+# --------------------------------------------------------------------------- SiamFC crops
+# LightTrack's test-time crops (``lib/utils/utils.py`` and ``lib/tracker/lighttrack.py`` of
+# the official code), which differ from OSTrack's above in size, rounding and padding.
+
+
+def context_side(width: float, height: float, context_amount: float = 0.5) -> float:
+    """Side of the SiamFC template context: ``sqrt((w + p) * (h + p))``, ``p = a * (w + h)``."""
+    pad = context_amount * (width + height)
+    return math.sqrt((width + pad) * (height + pad))
+
+
+def python2_round(value: float) -> float:
+    """Round half away from zero, as Python 2 did (the official search-crop side)."""
+    if round(value + 1) - round(value) != 1:
+        return value + abs(value) / value * 0.5
+    return float(round(value))
+
+
+def crop_context(
+    image: np.ndarray, center_xy: Sequence[float], side: float, output_size: int,
+    fill: Sequence[float],
+) -> np.ndarray:
+    """Cut a ``side`` x ``side`` square centred on ``center_xy`` and resize it (SiamFC).
+
+    The official ``get_subwindow_tracking``: the first column is ``round(cx - (side + 1)
+    / 2)`` (half to even), the square spans ``side`` whole pixels from there, and what lies
+    outside the image is ``fill`` (the image's mean colour, truncated to the image dtype as
+    the official assignment into a uint8 array does). The crop is resized with
+    ``cv2.INTER_LINEAR`` unless it already has ``output_size`` pixels.
+
+    Args:
+        image: ``H x W x C`` array (uint8 RGB for the tracker).
+        center_xy: crop centre in pixels.
+        side: crop side in pixels; a whole number (rounded by the caller).
+        output_size: side of the returned square.
+        fill: one value per channel for the parts outside the image.
+
+    Returns:
+        The ``output_size x output_size x C`` crop, same dtype as ``image``.
+
+    """
+    size = int(side)
+    if size < 1:
+        raise ValueError(f'crop side must be at least 1 pixel, got {side}')
+    offset = (side + 1) / 2
+    x1 = int(round(center_xy[0] - offset))
+    y1 = int(round(center_xy[1] - offset))
+    image_h, image_w = image.shape[:2]
+    channels = image.shape[2:]
+    pad_value = np.asarray(fill, dtype=np.float64).astype(image.dtype)
+    if x1 >= 0 and y1 >= 0 and x1 + size <= image_w and y1 + size <= image_h:
+        patch = image[y1:y1 + size, x1:x1 + size]
+    else:
+        patch = np.empty((size, size) + channels, dtype=image.dtype)
+        patch[...] = pad_value
+        rows = slice(max(0, y1), min(image_h, y1 + size))
+        cols = slice(max(0, x1), min(image_w, x1 + size))
+        if rows.start < rows.stop and cols.start < cols.stop:
+            patch[rows.start - y1:rows.stop - y1, cols.start - x1:cols.stop - x1] = \
+                image[rows, cols]
+    if size == output_size:
+        return np.ascontiguousarray(patch)
+    resized = cv2.resize(patch, (output_size, output_size), interpolation=cv2.INTER_LINEAR)
+    return resized.reshape((output_size, output_size) + channels)

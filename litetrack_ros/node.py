@@ -94,8 +94,8 @@ PARAMETERS = (
     ParameterSpec('weights', '', 'Checkpoint file or folder (.safetensors, .pth.tar); empty: '
                   'first checkpoint in the package weights/ folder.'),
     ParameterSpec('variant', 'auto', 'auto (from the checkpoint), B4, B6, B8, B9 (official) '
-                  'or S4, S6, M6 (small members); a checkpoint of another variant fails '
-                  'configure.'),
+                  'or S4, S6, M6 (small members) for LiteTrack, LightTrack-M for LightTrack; '
+                  'a checkpoint of another variant fails configure.'),
     ParameterSpec('device', 'auto', 'auto (CUDA when available, else CPU), cpu, cuda, cuda:N.'),
     ParameterSpec('precision', 'auto', 'auto (fp16 on CUDA, fp32 on CPU), fp32, fp16, bf16.'),
     ParameterSpec('search_size', 0, 'Search crop side in px (multiple of 16); 0 = the '
@@ -352,7 +352,7 @@ class LiteTrackNode(LifecycleNode):
             self._size_guard.reset()
         self._max_pixels = int(self._param('max_image_pixels'))
         self.get_logger().info(
-            f'LiteTrack {info.variant} ({info.parameters / 1e6:.1f} M parameters, search '
+            f'{info.network} ({info.parameters / 1e6:.1f} M parameters, search '
             f'{info.search_size} px, size update rate {tracker.size_update_rate:g}) on '
             f'{info.device} in {info.precision} ({threads} CPU threads), weights {info.weights}')
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import logging
 from pathlib import Path
 import sys
+from typing import Any
 
 from litetrack_ros.tracker import Tracker
 import torch
@@ -18,7 +19,8 @@ _LOG = logging.getLogger(__name__)
 
 WEIGHTS_HELP = (
     'Download an official LiteTrack checkpoint (B4/B6/B8/B9 .pth.tar, linked from '
-    'https://github.com/TsingWei/LiteTrack) into the weights/ folder or pass its path '
+    'https://github.com/TsingWei/LiteTrack) or LightTrack-M (LightTrackM.pth, linked from '
+    'https://github.com/researchmm/LightTrack) into the weights/ folder or pass its path '
     '(weights parameter / --weights); convert it once with `litetrack-convert IN OUT.safetensors`.'
 )
 CHECKPOINT_SUFFIXES = ('.safetensors', '.pth.tar', '.pth', '.pt')
@@ -32,12 +34,22 @@ class WeightsError(RuntimeError):
     """No usable checkpoint: the message says where to get one."""
 
 
+def _with_tracking(config: Any, tracking: dict[str, Any]) -> Any:
+    """Return ``config`` with tracking fields replaced; ValueError for any other field."""
+    fields = getattr(config, 'tracking_fields', ())
+    unknown = sorted(set(tracking) - set(fields))
+    if unknown:
+        raise ValueError(f'{", ".join(unknown)}: not a tracking setting of this network '
+                         f'(it has {", ".join(fields)})')
+    return config.replace(**tracking)
+
+
 @dataclass(frozen=True)
 class TrackerInfo:
     """What a tracker was built from, for logs, overlays and diagnostics."""
 
     weights: str  # path, or 'UNTRAINED'
-    variant: str
+    variant: str  # 'B6', 'S4', ... for LiteTrack; 'LightTrack-M' for LightTrack
     device: str
     precision: str
     search_size: int
@@ -47,6 +59,12 @@ class TrackerInfo:
     def untrained(self) -> bool:
         """Whether the network has random weights (tracks nothing useful)."""
         return self.weights == 'UNTRAINED'
+
+    @property
+    def network(self) -> str:
+        """Human-readable network name: ``'LiteTrack-B6'``, ``'LightTrack-M'``."""
+        return self.variant if self.variant.startswith('LightTrack') else \
+            f'LiteTrack-{self.variant}'
 
 
 def resolve_device(name: str) -> str:
@@ -115,19 +133,25 @@ def resolve_weights(weights: str, default_folder: Path | None) -> Path | None:
 def build_tracker(weights: Path | None, *, device: str = 'auto', precision: str = 'auto',
                   variant: str = 'auto', search_size: int = 0, allow_untrained: bool = False,
                   lost_threshold: float = 0.25, lost_frames: int = 5,
-                  size_update_rate: float | None = None) -> tuple[Tracker, TrackerInfo]:
-    """Load the network and wrap it in a Tracker.
+                  size_update_rate: float | None = None,
+                  tracking: dict[str, Any] | None = None) -> tuple[Tracker, TrackerInfo]:
+    """Load the network (LiteTrack or LightTrack, as the checkpoint says) in a Tracker.
+
+    ``tracking`` overrides tracking fields of the network's config for this run
+    (e.g. ``{'window_influence': 0.3, 'scale_penalty_k': 0.05}``), to try settings
+    without retraining; the weights are unchanged.
 
     Raises:
         WeightsError: no weights and ``allow_untrained`` is false, the file
             cannot be read, or it is not the requested variant.
-        ValueError: bad device, precision, search size or size update rate
-            (``None``: the one stored with the weights).
+        ValueError: bad device, precision, search size, size update rate
+            (``None``: the one stored with the weights) or tracking setting.
 
     """
-    from litetrack_ros.model import KNOWN_VARIANTS, LiteTrack
-    from litetrack_ros.model.checkpoint import CheckpointError, load_model
-    from litetrack_ros.model.config import variant_name
+    from litetrack_ros.model import KNOWN_VARIANTS
+    from litetrack_ros.model.checkpoint import CheckpointError, load_model, network_class
+    from litetrack_ros.model.config import LIGHTTRACK_VARIANTS, variant_name
+    from litetrack_ros.model.lighttrack import LightTrack
     from litetrack_ros.model.litetrack import enable_flush_denormal
 
     device = resolve_device(device)
@@ -140,11 +164,11 @@ def build_tracker(weights: Path | None, *, device: str = 'auto', precision: str 
         if not allow_untrained:
             raise WeightsError(f'no checkpoint found. {WEIGHTS_HELP}')
         name = UNTRAINED_VARIANT if variant in ('', 'auto') else variant
-        if name not in KNOWN_VARIANTS:
-            raise ValueError(
-                f'variant must be auto or one of {sorted(KNOWN_VARIANTS)}, got {name!r}')
+        known = {**KNOWN_VARIANTS, **LIGHTTRACK_VARIANTS}
+        if name not in known:
+            raise ValueError(f'variant must be auto or one of {sorted(known)}, got {name!r}')
         torch.manual_seed(0)
-        net = LiteTrack(KNOWN_VARIANTS[name])
+        net = network_class(known[name])(known[name])
         if size:
             net.set_search_size(size)
         label = 'UNTRAINED'  # Tracker moves the network to the device and dtype
@@ -157,9 +181,14 @@ def build_tracker(weights: Path | None, *, device: str = 'auto', precision: str 
         if variant not in ('', 'auto') and variant != name:
             raise WeightsError(f'{weights} holds a {name} network, not the requested {variant}')
         label = str(weights)
+    if tracking:
+        net.config = _with_tracking(net.config, tracking)
+    parameters = net.num_parameters
+    if isinstance(net, LightTrack):
+        # BatchNorms folded (in float32), channels-last: the same maps, faster.
+        net = net.float().eval().fused().to(dtype=dtype)
     tracker = Tracker(net, device=device, dtype=dtype, lost_threshold=lost_threshold,
                       lost_frames=lost_frames, size_update_rate=size_update_rate)
     info = TrackerInfo(weights=label, variant=name, device=device, precision=precision,
-                       search_size=net.config.search_size,
-                       parameters=net.num_parameters)
+                       search_size=net.config.search_size, parameters=parameters)
     return tracker, info

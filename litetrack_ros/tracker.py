@@ -1,15 +1,18 @@
 # Copyright 2026 The litetrack_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Single-object tracker around a LiteTrack network, free of ROS.
+"""Single-object tracker around a LiteTrack or LightTrack network, free of ROS.
 
-The procedure is the official OSTrack / LiteTrack test-time pipeline: the
-template is cut once around the initial box (2x its size, 128 px) and never
-updated; every frame a search region 4x the size of the previous box is cut
-around it, the network scores it, a Hann window penalises large jumps, and
-the best cell's box is mapped back to the image and clipped to it.
+The procedure is the official test-time pipeline of the network's family
+(``litetrack_ros.procedures``): for LiteTrack OSTrack's (the template is cut
+once around the initial box, 2x its size, and never updated; every frame a
+search region 4x the size of the previous box is cut around it, the network
+scores it, a Hann window penalises large jumps, and the best cell's box is
+mapped back to the image and clipped to it), for LightTrack the official
+SiamFC-style one (context crops padded with the mean colour, cosine window,
+scale/ratio penalty, score-weighted size update).
 
-Additions for use on a robot, which leave the boxes of the official pipeline
-unchanged while the target is tracked:
+Additions for use on a robot, shared by both families, which leave the boxes
+of the official pipelines unchanged while the target is tracked:
 
 * ``confidence`` is the raw score of the chosen cell (before the window);
 * after ``lost_frames`` consecutive frames below ``lost_threshold`` the
@@ -28,30 +31,23 @@ Example::
         result = tracker.track(rgb)
 """
 
+import dataclasses
 from dataclasses import dataclass
-from typing import Any, Dict, Optional, Sequence, Tuple
+from typing import Any, Optional, Sequence, Tuple
 
-from litetrack_ros.geometry import (
-    Box,
-    box_to_template_coords,
-    clip_box,
-    crop_square,
-    map_box_back,
-    normalize_image,
-    validate_box,
-)
+from litetrack_ros.geometry import Box, validate_box
 from litetrack_ros.model.config import ModelConfig
-from litetrack_ros.model.head import decode_boxes, hann_window
+from litetrack_ros.procedures import (  # noqa: F401 (damp_size_change: public here too)
+    CLIP_MARGIN,
+    damp_size_change,
+    procedure_for,
+)
 import numpy as np
 import torch
 
-# Crops for networks without a ModelConfig (OSTrack's); a LiteTrack brings its own.
-TEMPLATE_FACTOR = ModelConfig.template_factor
-SEARCH_FACTOR = ModelConfig.search_factor
+# Crop sizes for networks without a config (OSTrack's); a real network brings its own.
 DEFAULT_TEMPLATE_SIZE = ModelConfig.template_size
 DEFAULT_SEARCH_SIZE = ModelConfig.search_size
-# OSTrack keeps at least this many pixels of the box inside the image.
-CLIP_MARGIN = 10
 
 
 @dataclass(frozen=True)
@@ -61,7 +57,7 @@ class TrackResult:
     Attributes:
         box_xywh: ``(x, y, w, h)`` in pixels of the frame, clipped to it.
         confidence: raw network score (sigmoid, in ``(0, 1)``) of the chosen
-            cell, before the Hann window.
+            cell, before the window and any penalty.
         lost: True once the confidence has stayed below the threshold for
             ``lost_frames`` consecutive frames, until it rises above it again.
         frame_index: 1 for the first frame after ``initialize``, then 2, 3...
@@ -99,16 +95,6 @@ def as_rgb_image(image: Any) -> np.ndarray:
     return rgb
 
 
-def damp_size_change(box: Box, previous: Box, rate: float) -> Box:
-    """Keep the centre of ``box`` but move its size from ``previous`` only ``rate`` of the way."""
-    if rate >= 1:
-        return box
-    x, y, w, h = box
-    new_w = previous[2] + rate * (w - previous[2])
-    new_h = previous[3] + rate * (h - previous[3])
-    return (x + (w - new_w) / 2, y + (h - new_h) / 2, new_w, new_h)
-
-
 def _scale_box(box: Box, scale_x: float, scale_y: float) -> Box:
     x, y, w, h = box
     return (x * scale_x, y * scale_y, w * scale_x, h * scale_y)
@@ -134,7 +120,7 @@ def _crop_size(net: Any, name: str, requested: Optional[int], default: int) -> i
 
 
 class Tracker:
-    """Track one object with a LiteTrack network (see the module docstring)."""
+    """Track one object with a LiteTrack or LightTrack network (see the module docstring)."""
 
     def __init__(
         self,
@@ -150,9 +136,10 @@ class Tracker:
         """Wrap ``net`` (moved to ``device``/``dtype`` and set to eval mode).
 
         Args:
-            net: object with ``encode_template(template, box_xyxy)`` and
+            net: object with ``encode_template(...)`` and
                 ``track_search(state, search)`` as in docs/design.md, usually a
-                ``LiteTrack``.
+                ``LiteTrack`` or ``LightTrack``; ``net.config.family`` picks
+                the procedure (LiteTrack's without a config).
             device: device the network runs on.
             dtype: dtype of the network's inputs (and weights).
             lost_threshold: confidence below which a frame counts as a miss.
@@ -163,7 +150,8 @@ class Tracker:
                 ``net.config.template_size`` (else 128). Must agree with it.
             size_update_rate: share of the predicted size change taken per
                 frame, in ``(0, 1]``; default ``net.config.size_update_rate``
-                (else 1, OSTrack's: the predicted size as it is).
+                (else 1, OSTrack's: the predicted size as it is; LightTrack's
+                0.765 is weighted by the score).
 
         """
         if lost_frames < 1:
@@ -176,15 +164,27 @@ class Tracker:
         self.template_size = _crop_size(
             net, 'template_size', template_size, DEFAULT_TEMPLATE_SIZE
         )
-        config = getattr(net, 'config', None)
-        self.template_factor = float(getattr(config, 'template_factor', TEMPLATE_FACTOR))
-        self.search_factor = float(getattr(config, 'search_factor', SEARCH_FACTOR))
+        self.procedure = procedure_for(net, self.template_size, self.search_size)
         if isinstance(net, torch.nn.Module):
             net = net.to(device=self.device, dtype=self.dtype).eval()
         self.net = net
         self.set_size_update_rate(size_update_rate)
-        self._windows: Dict[int, torch.Tensor] = {}
         self.reset()
+
+    @property
+    def template_factor(self) -> Optional[float]:
+        """Template crop side over the box size (OSTrack procedure; None otherwise)."""
+        return getattr(self.procedure, 'template_factor', None)
+
+    @property
+    def search_factor(self) -> Optional[float]:
+        """Search crop side over the box size (OSTrack procedure; None otherwise)."""
+        return getattr(self.procedure, 'search_factor', None)
+
+    @property
+    def size_update_rate(self) -> float:
+        """Share of the predicted size change taken per frame (before score weighting)."""
+        return self.procedure.settings.size_update_rate
 
     def set_size_update_rate(self, rate: Optional[float] = None) -> None:
         """Set the share of the predicted size change taken per frame, in ``(0, 1]``.
@@ -195,11 +195,13 @@ class Tracker:
             rate = getattr(getattr(self.net, 'config', None), 'size_update_rate', 1.0)
         if not 0 < rate <= 1:
             raise ValueError(f'size_update_rate must be in (0, 1], got {rate}')
-        self.size_update_rate = float(rate)
+        self.procedure.settings = dataclasses.replace(self.procedure.settings,
+                                                      size_update_rate=float(rate))
 
     def reset(self) -> None:
         """Forget the target; ``initialize`` must be called again before ``track``."""
         self._template_state: Any = None
+        self._context: Any = None
         self._image_hw: Optional[Tuple[int, int]] = None
         self._box: Optional[Box] = None
         self._search_box: Optional[Box] = None
@@ -245,16 +247,13 @@ class Tracker:
         """
         rgb = as_rgb_image(image)
         box = validate_box(box_xywh, rgb.shape)
-        crop, resize_factor = crop_square(rgb, box, TEMPLATE_FACTOR, self.template_size)
-        template = self._to_input(normalize_image(crop)[None])
-        target_xyxy = self._to_input(
-            box_to_template_coords(box, resize_factor, self.template_size)[None]
-        )
+        inputs, context = self.procedure.template_inputs(rgb, box)
         with torch.inference_mode():
-            template_state = self.net.encode_template(template, target_xyxy)
+            template_state = self.net.encode_template(*map(self._to_input, inputs))
 
         self.reset()
         self._template_state = template_state
+        self._context = context
         self._image_hw = rgb.shape[:2]
         self._box = self._search_box = self._confident_box = box
 
@@ -280,29 +279,12 @@ class Tracker:
         search_box = _scale_box(self._search_box, scale_x, scale_y)
         confident_box = _scale_box(self._confident_box, scale_x, scale_y)
 
-        crop, resize_factor = crop_square(rgb, search_box, self.search_factor, self.search_size)
-        search = self._to_input(normalize_image(crop)[None])
+        search, geometry = self.procedure.search_input(rgb, search_box, self._context)
         with torch.inference_mode():
-            out = self.net.track_search(self._template_state, search)
-            # Decode in float32 whatever the network dtype: offsets need the precision.
-            score_map = out.score_map.float()
-            boxes, scores = decode_boxes(
-                score_map,
-                out.size_map.float(),
-                out.offset_map.float(),
-                self._window(score_map.shape[-1], score_map.device),
-            )
-        # One device-to-host copy for the box and its score.
-        decoded = torch.cat((boxes.reshape(-1, 4)[0],
-                             scores.reshape(-1)[:1].to(boxes.dtype))).tolist()
-        box_cxcywh, confidence = decoded[:4], decoded[4]
-        predicted = map_box_back(box_cxcywh, search_box, self.search_size, resize_factor)
-        box = clip_box(
-            damp_size_change(predicted, search_box, self.size_update_rate),
-            image_h,
-            image_w,
-            margin=CLIP_MARGIN,
-        )
+            out = self.net.track_search(self._template_state, self._to_input(search))
+            # Decoded in float32 on the host whatever the network dtype.
+            decoded = self.procedure.decode(out, search_box, geometry, (image_h, image_w))
+        state, box, confidence = decoded
 
         # Commit the new state only now that nothing can fail any more.
         self._image_hw = (image_h, image_w)
@@ -311,14 +293,14 @@ class Tracker:
         if confidence >= self.lost_threshold:
             self._misses = 0
             self._lost = False
-            self._confident_box = self._search_box = box
+            self._confident_box = self._search_box = state
         else:
             self._misses += 1
             self._lost = self._misses >= self.lost_frames
             self._confident_box = confident_box
             # Before the target counts as lost, follow the prediction as the
-            # official pipeline does; once lost, search where it was last seen.
-            self._search_box = confident_box if self._lost else box
+            # official pipelines do; once lost, search where it was last seen.
+            self._search_box = confident_box if self._lost else state
         return TrackResult(
             box_xywh=box, confidence=confidence, lost=self._lost, frame_index=self._frame_index
         )
@@ -327,9 +309,3 @@ class Tracker:
         return torch.from_numpy(np.ascontiguousarray(array)).to(
             device=self.device, dtype=self.dtype
         )
-
-    def _window(self, size: int, device: torch.device) -> torch.Tensor:
-        """Hann window for a ``size x size`` score map, built once per size."""
-        if size not in self._windows:
-            self._windows[size] = hann_window(size, device=device, dtype=torch.float32)
-        return self._windows[size]

@@ -149,6 +149,85 @@ def test_video_frames_tracked_with_image_stamps_and_reset(tmp_path, namespace, t
     assert after_reset and all(not a.detections for a in after_reset)
 
 
+def rgb_message(frame: np.ndarray, stamp_ns: int, frame_id: str = 'camera'):
+    from sensor_msgs.msg import Image
+    height, width = frame.shape[:2]
+    message = Image(height=height, width=width, encoding='rgb8', step=width * 3)
+    message.data = frame.tobytes()
+    message.header.frame_id = frame_id
+    message.header.stamp.sec, message.header.stamp.nanosec = divmod(stamp_ns, 1_000_000_000)
+    return message
+
+
+def box_iou(a, b) -> float:
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    w = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
+    h = max(0.0, min(ay + ah, by + bh) - max(ay, by))
+    return w * h / (aw * ah + bw * bh - w * h)
+
+
+def test_lighttrack_weights_track_real_frames(namespace, tmp_path):
+    # LightTrack-M converted at test time from the teacher's OpenVINO IR (never stored).
+    from diagnostic_msgs.msg import DiagnosticArray
+    from litetrack_ros import convert
+    from vision_msgs.msg import Detection2DArray
+
+    sequence = load_sequence('bag')
+    ir_folder = SEQUENCES_DIR.parent / 'teachers' / 'lighttrack_m_openvino'
+    if sequence is None or not (ir_folder / 'head.xml').is_file():
+        pytest.skip('shared/data (bag, lighttrack_m_openvino) not available')
+    weights = tmp_path / 'lighttrack_m.safetensors'
+    assert convert.main([str(ir_folder), str(weights)]) == 0
+
+    image_topic = f'{namespace}/image'
+    arrays: dict[int, Detection2DArray] = {}
+    diagnostics: list[dict] = []
+    frames = 25
+    with background_process(node_command(namespace, image_topic, weights=weights,
+                                         image_qos='reliable')) as tracker, \
+            ros_node('bag_camera') as node:
+        publisher = node.create_publisher(type(rgb_message(sequence.frame(0), 0)),
+                                          image_topic, 10)
+        node.create_subscription(
+            Detection2DArray, f'{namespace}/litetrack/detections',
+            lambda m: arrays.setdefault(m.header.stamp.sec * 10**9 + m.header.stamp.nanosec, m),
+            50)
+        node.create_subscription(DiagnosticArray, '/diagnostics',
+                                 lambda m: diagnostics.extend(ours(m, namespace)), 50)
+        assert spin_until(node, lambda: publisher.get_subscription_count() > 0, timeout_s=60)
+
+        def stamp(index: int) -> int:
+            return 1_000_000_000 + index * 100_000_000
+
+        publisher.publish(rgb_message(sequence.frame(0), stamp(0), 'bag_camera'))
+        assert spin_until(node, lambda: stamp(0) in arrays, timeout_s=60), \
+            tracker.stdout.read(3000) if tracker.poll() is not None else 'no array'
+        reply = set_target(node, f'{namespace}/litetrack/set_target', *sequence.boxes[0],
+                           stamp_ns=stamp(0))
+        assert reply.success, reply.message
+        for index in range(1, frames):  # one at a time: the node tracks the newest frame
+            publisher.publish(rgb_message(sequence.frame(index), stamp(index), 'bag_camera'))
+            assert spin_until(node, lambda index=index: stamp(index) in arrays, timeout_s=30)
+        assert spin_until(node, lambda: bool(diagnostics), timeout_s=15)
+        assert tracker.poll() is None
+
+    assert not arrays[stamp(0)].detections
+    assert diagnostics[-1]['variant'] == 'LightTrack-M'
+    overlaps = []
+    for index in range(1, frames):
+        array = arrays[stamp(index)]
+        assert array.header.frame_id == 'bag_camera'
+        (detection,) = array.detections
+        assert detection.id == str(reply.track_id)
+        assert detection.results[0].hypothesis.score > 0.5
+        size_x, size_y = detection.bbox.size_x, detection.bbox.size_y
+        box = (detection.bbox.center.position.x - size_x / 2,
+               detection.bbox.center.position.y - size_y / 2, size_x, size_y)
+        overlaps.append(box_iou(box, sequence.boxes[index]))
+    assert min(overlaps) > 0.5 and np.mean(overlaps) > 0.7, overlaps
+
+
 def ours(array, namespace: str) -> list[dict]:
     """Return the key/values of the diagnostics of the node in this namespace."""
     return [{kv.key: kv.value for kv in status.values} for status in array.status

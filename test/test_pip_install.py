@@ -24,12 +24,14 @@ BLOCK_ROS = '''
 import importlib.abc, sys
 
 class NoRos(importlib.abc.MetaPathFinder):
-    """Refuse every ROS 2 module, as on a machine without ROS."""
+    """Refuse every ROS 2 module, as on a machine without ROS (and OpenVINO: test-only)."""
     def find_spec(self, name, path=None, target=None):
         top = name.split('.')[0]
         if top in ('rclpy', 'rosidl_runtime_py', 'rpyutils', 'ament_index_python') or \\
                 top.endswith('_msgs') or top.endswith('_srvs') or top.startswith('rosidl'):
             raise ImportError(f'{name}: ROS is not available here')
+        if top == 'openvino':
+            raise ImportError(f'{name}: a development dependency only')
         return None
 
 sys.meta_path.insert(0, NoRos())

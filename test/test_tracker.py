@@ -479,3 +479,60 @@ def test_real_network_runs_in_the_requested_dtype(tiny_litetrack_state):
             assert 1e-4 <= result.confidence <= 1 - 1e-4
         boxes[dtype] = [r.box_xywh for r in results]
     np.testing.assert_allclose(boxes[torch.float64], boxes[torch.float32], atol=1e-2)
+
+
+def test_template_is_cut_with_the_network_template_factor():
+    # A network trained with another template factor stores it; the template crop
+    # (and the box given with it) must follow, or it sees the target at the wrong scale.
+    net = OracleNet()
+    net.config.template_factor = 3.0
+    tracker = Tracker(net)
+    w, h = 40.0, 30.0
+    tracker.initialize(make_frame(), (100, 80, w, h))
+    ((_, box_xyxy),) = net.templates
+    side = math.ceil(math.sqrt(w * h) * 3)
+    x1, y1, x2, y2 = box_xyxy[0].tolist()
+    assert (x2 - x1, y2 - y1) == pytest.approx((w / side, h / side), rel=1e-5)
+    assert tracker.template_factor == 3.0
+
+
+def test_score_weighted_size_update_for_litetrack():
+    # LightTrack's rule on a LiteTrack network: the size moves rate x score of the way.
+    net = OracleNet()
+    net.config.score_weighted_size_update = True
+    net.config.size_update_rate = 0.8
+    tracker = Tracker(net)
+    tracker.initialize(make_frame(), (100, 80, 40, 30))
+    net.expect((100 + 4 - 10, 80 + 2 + 5, 60, 20), tracker.search_box, score=0.5)
+    x, y, w, h = tracker.track(make_frame()).box_xywh
+    assert (w, h) == pytest.approx((40 + 0.4 * 20, 30 - 0.4 * 10), abs=1e-3)
+    assert (x + w / 2, y + h / 2) == pytest.approx((124, 97), abs=EXACT_TOLERANCE)
+
+
+def test_scale_penalty_and_window_influence_for_litetrack():
+    # Two candidates: a slightly stronger one that would double the box, and one that
+    # keeps its size. Without a penalty the first wins; with k = 0.5 the second.
+    net = OracleNet()
+    tracker = Tracker(net)
+    tracker.initialize(make_frame(), (100, 80, 40, 30))
+    _, _, side = search_crop_corner_and_side((100, 80, 40, 30))
+    maps = net.maps_for((9.5 / 16, 8.5 / 16, 80 / side, 60 / side))
+    maps.score_map[0, 0, 8, 9] = 0.9
+    maps.score_map[0, 0, 8, 7] = 0.8
+    maps.size_map[0, :, 8, 7] = torch.tensor((40 / side, 30 / side))
+    net.maps_for = lambda box: maps
+    net.expect((0, 0, 1, 1), tracker.search_box)
+    grown = tracker.track(make_frame()).box_xywh
+    assert grown[2] == pytest.approx(80, abs=1e-3)
+
+    for settings in ({'scale_penalty_k': 0.5}, {'scale_penalty_k': 0.5, 'window_influence': 0.3}):
+        net = OracleNet()
+        for key, value in settings.items():
+            setattr(net.config, key, value)
+        tracker = Tracker(net)
+        tracker.initialize(make_frame(), (100, 80, 40, 30))
+        net.maps_for = lambda box: maps
+        net.expect((0, 0, 1, 1), tracker.search_box)
+        result = tracker.track(make_frame())
+        assert result.box_xywh[2] == pytest.approx(40, abs=1e-3), settings
+        assert result.confidence == pytest.approx(0.8)

@@ -9,7 +9,8 @@ Every adapter takes BGR uint8 frames (what ``cv2.imread`` gives) and
     box = tracker.update(next_bgr)   # (x, y, w, h) floats, or None when it gave up
 
 Adapters: OpenCV ``TrackerMIL``, ``TrackerNano`` and ``TrackerVit`` (the ONNX
-models are not shipped: pass their paths) and LiteTrack.
+models are not shipped: pass their paths) and this package's tracker (LiteTrack or
+LightTrack, as the checkpoint says).
 
 A random tracker (MIL) also has ``seeds``, the seeds to run it with, and
 ``set_seed(seed)``, which the next ``init`` uses; the runner runs it once per
@@ -179,13 +180,17 @@ class LiteTrackAdapter:
 def litetrack_tracker(weights: str | Path | None = None, device: str = 'auto',
                       precision: str = 'auto', search_size: int | None = None,
                       variant: str = 'auto', name: str | None = None,
-                      size_update_rate: float | None = None) -> LiteTrackAdapter:
-    """Build LiteTrack from settings, the same way the ROS node does.
+                      size_update_rate: float | None = None,
+                      tracking: dict[str, Any] | None = None) -> LiteTrackAdapter:
+    """Build the package's tracker from settings, the same way the ROS node does.
 
-    Without ``weights`` the network is untrained (seeded random weights) and
-    is named ``litetrack-untrained`` so that it cannot pass for the real thing.
-    Non-default precision or search size are appended to the default name so
-    that variants can be compared in one run.
+    The model family (LiteTrack or LightTrack) comes from the checkpoint. Without
+    ``weights`` the network is untrained (seeded random weights) and is named
+    ``litetrack-untrained`` so that it cannot pass for the real thing.
+    ``tracking`` overrides tracking settings of the network's config (see
+    :func:`litetrack_ros.runtime.build_tracker`). Non-default precision, search size
+    and settings are appended to the default name so that variants can be compared
+    in one run.
     """
     # Imported here so that the OpenCV baselines work without torch installed.
     from litetrack_ros.runtime import build_tracker, resolve_weights, WeightsError
@@ -195,23 +200,32 @@ def litetrack_tracker(weights: str | Path | None = None, device: str = 'auto',
         tracker, info = build_tracker(
             weights_path, device=device, precision=precision, variant=variant,
             search_size=search_size or 0, allow_untrained=True,
-            size_update_rate=size_update_rate)
+            size_update_rate=size_update_rate, tracking=tracking)
     except (WeightsError, ValueError) as error:
         raise TrackerSetupError(str(error)) from error
     if name is None:
-        name = 'litetrack-untrained' if info.untrained else 'litetrack'
+        family = 'lighttrack' if info.variant.startswith('LightTrack') else 'litetrack'
+        name = f'{family}-untrained' if info.untrained else family
         if precision not in ('', 'auto', 'fp32'):
             name += f'-{info.precision}'
         if search_size:
             name += f'-s{info.search_size}'
         if size_update_rate is not None:
             name += f'-u{size_update_rate:g}'
+        for key, value in (tracking or {}).items():
+            name += f'-{SETTING_LABELS[key]}{value if value is None else f"{value:g}"}'
     return LiteTrackAdapter(tracker, name, info)
+
+
+# Tracking settings litetrack-eval can override, with their name suffixes.
+SETTING_LABELS = {'window_influence': 'w', 'scale_penalty_k': 'k',
+                  'score_weighted_size_update': 'sw'}
 
 
 # Options each tracker kind accepts (``name`` is accepted by all of them).
 TRACKER_OPTIONS: dict[str, tuple[str, ...]] = {
-    'litetrack': ('weights', 'device', 'precision', 'search_size', 'variant', 'size_update_rate'),
+    'litetrack': ('weights', 'device', 'precision', 'search_size', 'variant', 'size_update_rate',
+                  'window_influence', 'scale_penalty_k', 'score_weighted_size_update'),
     'mil': ('seeds',),
     'nano': ('backbone', 'head'),
     'vit': ('net',),
@@ -226,6 +240,24 @@ def _number(options: dict[str, str], key: str, kind: type) -> Any:
     except ValueError as error:
         raise TrackerSetupError(f'{key} must be a number ({kind.__name__}), got {text!r}'
                                 ) from error
+
+
+def _tracking_options(options: dict[str, str]) -> dict[str, Any]:
+    """Parse the tracking-setting options that are given (``none``: no window influence)."""
+    settings: dict[str, Any] = {}
+    text = options.get('window_influence')
+    if text:
+        settings['window_influence'] = None if text.lower() == 'none' else \
+            _number(options, 'window_influence', float)
+    if options.get('scale_penalty_k'):
+        settings['scale_penalty_k'] = _number(options, 'scale_penalty_k', float)
+    text = options.get('score_weighted_size_update')
+    if text:
+        if text.lower() not in ('0', '1', 'true', 'false'):
+            raise TrackerSetupError(f'score_weighted_size_update must be 0/1/true/false, '
+                                    f'got {text!r}')
+        settings['score_weighted_size_update'] = text.lower() in ('1', 'true')
+    return settings
 
 
 def create_tracker(kind: str, **options: str) -> TrackerAdapter:
@@ -253,7 +285,8 @@ def create_tracker(kind: str, **options: str) -> TrackerAdapter:
                                  precision=options.get('precision', 'auto'),
                                  search_size=_number(options, 'search_size', int),
                                  variant=options.get('variant', 'auto'), name=name,
-                                 size_update_rate=_number(options, 'size_update_rate', float))
+                                 size_update_rate=_number(options, 'size_update_rate', float),
+                                 tracking=_tracking_options(options))
     missing = [key for key in TRACKER_OPTIONS[kind] if not options.get(key)]
     if missing:
         example = ','.join(f'{key}=PATH' for key in TRACKER_OPTIONS[kind])

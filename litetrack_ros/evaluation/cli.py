@@ -1,6 +1,6 @@
 # Copyright 2026 The litetrack_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-r"""``litetrack-eval``: benchmark LiteTrack and OpenCV trackers on a tracking dataset.
+r"""``litetrack-eval``: benchmark LiteTrack, LightTrack and OpenCV trackers on a dataset.
 
 Example::
 
@@ -45,8 +45,9 @@ PROG = 'litetrack-eval'
 TRACKER_HELP = (
     'tracker to evaluate, repeatable: KIND[:key=value,...]. Kinds: '
     'litetrack[:weights=PATH,device=auto|cpu|cuda,precision=auto|fp32|fp16|bf16,'
-    'search_size=N,variant=B6,size_update_rate=R] (no weights: an untrained network, '
-    'named litetrack-untrained); '
+    'search_size=N,variant=B6,size_update_rate=R,window_influence=I|none,'
+    'scale_penalty_k=K,score_weighted_size_update=0|1] (LiteTrack or LightTrack, as the '
+    'checkpoint says; no weights: an untrained network, named litetrack-untrained); '
     f'mil[:seeds=N] (random: run with seeds 0..N-1, default {DEFAULT_MIL_SEEDS}, reported as '
     'mean+-std); nano:backbone=PATH,head=PATH; vit:net=PATH. Every kind also takes name=LABEL.'
 )

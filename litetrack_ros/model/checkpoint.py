@@ -1,6 +1,6 @@
 # Copyright 2026 The litetrack_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Load and save LiteTrack weights without executing anything stored in a checkpoint.
+"""Load and save LiteTrack and LightTrack weights without executing anything stored in them.
 
 Official checkpoints are ``torch.save`` pickles of a dict whose ``'net'`` entry is the
 state dict and whose other entries hold pickled trainer objects (settings, statistics)
@@ -12,7 +12,13 @@ Objects of unknown classes (what trainers pickle) become placeholders; a pickle 
 the way every pickle exploit works) is refused with :class:`UnsafeCheckpointError`
 naming it, because no legitimate checkpoint does that.  ``.safetensors`` files hold
 tensors only and are the preferred format; :func:`save_safetensors` records the
-:class:`ModelConfig` in their metadata.
+config (and the model family) in their
+metadata.
+
+The model family is a property of the checkpoint: ``'litetrack'`` (:class:`LiteTrack`,
+keys ``backbone.*``, ``box_head.*``) or ``'lighttrack'`` (:class:`LightTrack`, keys
+``features.*``, ``neck.*``, ``feature_fusor.*``, ``head.*``), read from the safetensors
+metadata or recognised from the key names; :func:`load_model` builds the right network.
 """
 
 from __future__ import annotations
@@ -32,15 +38,30 @@ import types
 from typing import Any, NamedTuple
 import zipfile
 
-from litetrack_ros.model.config import ModelConfig, official_num_interaction
+from litetrack_ros.model.config import (
+    LightTrackConfig,
+    ModelConfig,
+    NetworkConfig,
+    official_num_interaction,
+)
+from litetrack_ros.model.lighttrack import LightTrack
 from litetrack_ros.model.litetrack import LiteTrack
 import safetensors
 import safetensors.torch
 import torch
 from torch import nn, Tensor
 
-# Key of the safetensors metadata entry holding the ModelConfig as JSON.
+# Key of the safetensors metadata entry holding the network's config as JSON.
 CONFIG_METADATA_KEY = 'litetrack_config'
+# Key of the metadata entry naming the model family; absent: 'litetrack' (older files).
+FAMILY_METADATA_KEY = 'litetrack_family'
+# Config class and network class of each family, by the name stored in the metadata.
+FAMILIES: dict[str, tuple[type, type]] = {
+    ModelConfig.family: (ModelConfig, LiteTrack),
+    LightTrackConfig.family: (LightTrackConfig, LightTrack),
+}
+# Key prefixes that only LightTrack state dicts have.
+LIGHTTRACK_PREFIXES = ('features.', 'neck.BN_', 'feature_fusor.', 'head.')
 # Keys under which training scripts commonly store the state dict, in order of preference.
 STATE_DICT_KEYS = ('net', 'model', 'state_dict')
 # How many key names an error message lists before summarising the rest.
@@ -68,7 +89,7 @@ class Checkpoint(NamedTuple):
     """Weights read from a file, with the config they need."""
 
     state_dict: dict[str, Tensor]
-    config: ModelConfig
+    config: NetworkConfig
 
 
 # --------------------------------------------------------------------------- unpickling
@@ -212,7 +233,7 @@ def _is_safetensors(path: Path) -> bool:
     return head[8:9] == b'{' and 8 + header_length <= path.stat().st_size
 
 
-def _read_safetensors(path: Path) -> tuple[dict[str, Tensor], ModelConfig | None]:
+def _read_safetensors(path: Path) -> tuple[dict[str, Tensor], NetworkConfig | None]:
     try:
         with safetensors.safe_open(str(path), framework='pt') as file:
             metadata = file.metadata() or {}
@@ -220,9 +241,14 @@ def _read_safetensors(path: Path) -> tuple[dict[str, Tensor], ModelConfig | None
     except Exception as error:  # safetensors raises several unrelated types
         raise CheckpointError(f'{path}: not a readable safetensors file ({error})') from error
     config = None
+    family = metadata.get(FAMILY_METADATA_KEY, ModelConfig.family)
+    if family not in FAMILIES:
+        raise CheckpointError(f'{path}: unknown model family {family!r} in the metadata '
+                              f'(known: {", ".join(FAMILIES)})')
     if CONFIG_METADATA_KEY in metadata:
+        config_class = FAMILIES[family][0]
         try:
-            config = ModelConfig.from_dict(json.loads(metadata[CONFIG_METADATA_KEY]))
+            config = config_class.from_dict(json.loads(metadata[CONFIG_METADATA_KEY]))
         except (ValueError, TypeError) as error:
             raise CheckpointError(
                 f'{path}: bad {CONFIG_METADATA_KEY} metadata: {error}') from error
@@ -279,7 +305,7 @@ def _strip_prefix(state_dict: dict[str, Tensor], prefix: str = 'module.') -> dic
     return state_dict
 
 
-def _read(path: PathLike) -> tuple[dict[str, Tensor], ModelConfig | None]:
+def _read(path: PathLike) -> tuple[dict[str, Tensor], NetworkConfig | None]:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f'{path}: no such file')
@@ -353,12 +379,42 @@ def infer_config(state_dict: dict[str, Tensor],
         raise CheckpointError(f'inconsistent state dict: {error}') from error
 
 
+def detect_family(state_dict: dict[str, Tensor]) -> str:
+    """Name the model family of a state dict from its keys: ``'lighttrack'`` or ``'litetrack'``.
+
+    Any LightTrack key prefix (``features.``, ``neck.BN_``, ``feature_fusor.``, ``head.``)
+    makes it LightTrack, so that a partial LightTrack checkpoint is reported as such.
+    """
+    if any(key.startswith(LIGHTTRACK_PREFIXES) for key in state_dict):
+        return LightTrackConfig.family
+    return ModelConfig.family
+
+
+def infer_lighttrack_config(state_dict: dict[str, Tensor]) -> LightTrackConfig:
+    """Return the config of a LightTrack state dict (only LightTrack-M exists).
+
+    The template size is read from the correlation width (one kernel per template
+    cell); the search size is not visible in the weights (fully convolutional): 256.
+    """
+    key = 'feature_fusor.pw_corr.CA_layer.fc1.weight'
+    if key not in state_dict:
+        return LightTrackConfig()  # the strict load names what is missing
+    cells = _grid_side(_require(state_dict, key, 4)[0], key)
+    try:
+        return LightTrackConfig(template_size=cells * LightTrackConfig.stride)
+    except ValueError as error:
+        raise CheckpointError(f'inconsistent state dict: {error}') from error
+
+
 def load_checkpoint(path: PathLike) -> Checkpoint:
     """Read a checkpoint and the config it needs (from safetensors metadata, else inferred)."""
     state_dict, config = _read(path)
     if config is None:
         try:
-            config = infer_config(state_dict)
+            if detect_family(state_dict) == LightTrackConfig.family:
+                config = infer_lighttrack_config(state_dict)
+            else:
+                config = infer_config(state_dict)
         except CheckpointError as error:
             raise CheckpointError(f'{path}: {error}') from error
     return Checkpoint(state_dict, config)
@@ -384,22 +440,40 @@ def check_state_dict(model: nn.Module, state_dict: dict[str, Tensor]) -> None:
         raise CheckpointError('state dict does not match the model: ' + '; '.join(problems))
 
 
-def build_model(checkpoint: Checkpoint) -> LiteTrack:
-    """Build a LiteTrack from a checkpoint with a strict load (float32 or as stored, CPU)."""
+def network_class(config: NetworkConfig) -> type:
+    """Return the network class that ``config`` describes (by its family)."""
+    return FAMILIES[config.family][1]
+
+
+def _with_batch_counters(model: nn.Module, state_dict: dict[str, Tensor]) -> dict[str, Tensor]:
+    # BatchNorm's num_batches_tracked only counts training steps; LightTrack's trainer
+    # loaded its checkpoints with strict=False, so files without the counters exist.
+    counters = {key: torch.tensor(0, dtype=torch.long) for key in model.state_dict()
+                if key.endswith('.num_batches_tracked') and key not in state_dict}
+    return {**state_dict, **counters} if counters else state_dict
+
+
+def build_model(checkpoint: Checkpoint) -> LiteTrack | LightTrack:
+    """Build the checkpoint's network with a strict load (float32 or as stored, CPU)."""
     # Built on the meta device: random initialisation would be wasted work.
     with torch.device('meta'):
-        model = LiteTrack(checkpoint.config)
-    check_state_dict(model, checkpoint.state_dict)
-    model.load_state_dict(checkpoint.state_dict, strict=True, assign=True)
+        model = network_class(checkpoint.config)(checkpoint.config)
+    state_dict = checkpoint.state_dict
+    if isinstance(model, LightTrack):
+        state_dict = _with_batch_counters(model, state_dict)
+    check_state_dict(model, state_dict)
+    model.load_state_dict(state_dict, strict=True, assign=True)
     return model
 
 
 def load_model(path: PathLike, device: torch.device | str = 'cpu',
-               dtype: torch.dtype = torch.float32, search_size: int | None = None) -> LiteTrack:
-    """Load a LiteTrack in eval mode from any accepted checkpoint (strict).
+               dtype: torch.dtype = torch.float32, search_size: int | None = None
+               ) -> LiteTrack | LightTrack:
+    """Load a LiteTrack or LightTrack (as the checkpoint says) in eval mode (strict).
 
-    ``search_size`` other than the stored one resizes ``pos_embed_x`` bicubically.
-    Raises :class:`CheckpointError` for unreadable or mismatching files.
+    ``search_size`` other than the stored one resizes LiteTrack's ``pos_embed_x``
+    bicubically (LightTrack is fully convolutional). Raises :class:`CheckpointError`
+    for unreadable or mismatching files.
     """
     checkpoint = load_checkpoint(path)
     try:
@@ -416,10 +490,10 @@ def load_model(path: PathLike, device: torch.device | str = 'cpu',
 
 
 def save_safetensors(model_or_state_dict: nn.Module | dict[str, Tensor], path: PathLike,
-                     config: ModelConfig | None = None) -> None:
-    """Write weights to ``path`` as safetensors, with ``config`` as JSON in the metadata.
+                     config: NetworkConfig | None = None) -> None:
+    """Write weights to ``path`` as safetensors, with ``config`` and its family in the metadata.
 
-    ``config`` defaults to the model's own config, or to :func:`infer_config` for a bare
+    ``config`` defaults to the model's own config, or to the one inferred from a bare
     state dict.
     """
     if isinstance(model_or_state_dict, nn.Module):
@@ -428,9 +502,13 @@ def save_safetensors(model_or_state_dict: nn.Module | dict[str, Tensor], path: P
     else:
         state_dict = model_or_state_dict
     if config is None:
-        config = infer_config(state_dict)
+        if detect_family(state_dict) == LightTrackConfig.family:
+            config = infer_lighttrack_config(state_dict)
+        else:
+            config = infer_config(state_dict)
     tensors = {key: value.detach().to('cpu').contiguous() for key, value in state_dict.items()}
-    metadata = {'format': 'pt', CONFIG_METADATA_KEY: json.dumps(config.to_dict())}
+    metadata = {'format': 'pt', CONFIG_METADATA_KEY: json.dumps(config.to_dict()),
+                FAMILY_METADATA_KEY: config.family}
     # Write to memory first so that a failure does not leave half a file behind.
     data = safetensors.torch.save(tensors, metadata=metadata)
     with open(path, 'wb') as file:
@@ -442,11 +520,14 @@ __all__ = [
     'CheckpointError',
     'build_model',
     'check_state_dict',
+    'detect_family',
     'infer_config',
+    'infer_lighttrack_config',
     'load_checkpoint',
     'load_model',
     'load_pickled',
     'load_state_dict',
+    'network_class',
     'save_safetensors',
     'RestrictedUnpickler',
 ]

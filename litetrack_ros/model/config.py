@@ -1,12 +1,27 @@
 # Copyright 2026 The litetrack_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Hyper-parameters of the LiteTrack network and the official variants."""
+"""Hyper-parameters of the two model families and their official variants.
+
+* :class:`ModelConfig`: LiteTrack (the pruned OSTrack-class ViT), family ``'litetrack'``;
+* :class:`LightTrackConfig`: LightTrack-M (the NAS-found Siamese tracker), family
+  ``'lighttrack'``.
+
+Each config holds what the network is (its shape) and how the tracker runs it (its
+*tracking fields*: crop factors, window and penalty settings, size update rate), so
+that the settings a network was trained or published with travel with its weights.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
+
+# Fields that say how to track with a network rather than what the network is.
+SELECTION_FIELDS = ('window_influence', 'scale_penalty_k', 'size_update_rate',
+                    'score_weighted_size_update')
+TRACKING_FIELDS = ('template_factor', 'search_factor') + SELECTION_FIELDS
+LIGHTTRACK_TRACKING_FIELDS = ('context_amount',) + SELECTION_FIELDS
 
 
 @dataclass(frozen=True)
@@ -40,6 +55,17 @@ class ModelConfig:
     # Share of the predicted change of box size taken each frame (1: all of it). Small
     # networks overshoot the size, and a growing box drifts off the target.
     size_update_rate: float = 1.0
+    # Optional LightTrack-style selection (see litetrack_ros.selection); the defaults
+    # are OSTrack's Hann-window multiply, no penalty, a fixed size update rate.
+    # window_influence None: score x window; w in [0, 1]: score (1 - w) + window w.
+    window_influence: float | None = None
+    # Scale/aspect-change penalty exp(-(r s - 1) k) on each cell's score; 0: none.
+    scale_penalty_k: float = 0.0
+    # Size update rate multiplied by the chosen cell's (penalised) score.
+    score_weighted_size_update: bool = False
+
+    family: ClassVar[str] = 'litetrack'
+    tracking_fields: ClassVar[tuple[str, ...]] = TRACKING_FIELDS
 
     def __post_init__(self) -> None:
         if self.depth < 1:
@@ -66,8 +92,7 @@ class ModelConfig:
         for name in ('template_factor', 'search_factor'):
             if not 0 < getattr(self, name) <= 16:
                 raise ValueError(f'{name} must be in (0, 16], got {getattr(self, name)}')
-        if not 0 < self.size_update_rate <= 1:
-            raise ValueError(f'size_update_rate must be in (0, 1], got {self.size_update_rate}')
+        _check_tracking_fields(self)
 
     @property
     def num_plain_layers(self) -> int:
@@ -87,7 +112,7 @@ class ModelConfig:
     @property
     def architecture(self) -> ModelConfig:
         """Return this config with the tracking settings at their defaults (the shape)."""
-        return self.replace(**{name: getattr(ModelConfig, name) for name in TRACKING_FIELDS})
+        return _architecture(self, self.tracking_fields)
 
     @property
     def mlp_hidden_dim(self) -> int:
@@ -108,15 +133,107 @@ class ModelConfig:
 
         Missing keys take their defaults, so files written before a field existed load.
         """
-        known = {field.name for field in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f'unknown ModelConfig fields: {unknown}')
-        return cls(**values)
+        return _from_dict(cls, values)
 
 
-# Fields that say how to track with a network rather than what the network is.
-TRACKING_FIELDS = ('template_factor', 'search_factor', 'size_update_rate')
+def _check_tracking_fields(config: Any) -> None:
+    if not 0 < config.size_update_rate <= 1:
+        raise ValueError(f'size_update_rate must be in (0, 1], got {config.size_update_rate}')
+    influence = config.window_influence
+    if influence is not None and not 0 <= influence <= 1:
+        raise ValueError(f'window_influence must be None or in [0, 1], got {influence}')
+    if not 0 <= config.scale_penalty_k < float('inf'):
+        raise ValueError(f'scale_penalty_k must be >= 0 and finite, got {config.scale_penalty_k}')
+    if not isinstance(config.score_weighted_size_update, bool):
+        raise ValueError('score_weighted_size_update must be true or false, got '
+                         f'{config.score_weighted_size_update!r}')
+
+
+def _architecture(config: Any, tracking_fields: tuple[str, ...]) -> Any:
+    defaults = type(config)()
+    return config.replace(**{name: getattr(defaults, name) for name in tracking_fields})
+
+
+def _from_dict(cls: type, values: dict[str, Any]) -> Any:
+    known = {field.name for field in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(f'unknown {cls.__name__} fields: {unknown}')
+    return cls(**values)
+
+
+@dataclass(frozen=True)
+class LightTrackConfig:
+    """LightTrack (Yan et al., CVPR 2021) and the official test-time settings.
+
+    Only the searched mobile architecture LightTrack-M (``arch='M'``, 1.97 M parameters)
+    exists; its layers are fixed (see ``litetrack_ros.model.lighttrack``). The tracking
+    fields default to the official tracker's (``lib/tracker/lighttrack.py``, class
+    ``Config``): SiamFC context ``context_amount``, cosine window influence 0.38,
+    scale/ratio penalty 0.062, size learning rate 0.765 weighted by the chosen score.
+    """
+
+    arch: str = 'M'
+    template_size: int = 128
+    search_size: int = 256
+    # Context added to each side of the target for the crops: s_z = sqrt((w + p)(h + p)),
+    # p = context_amount * (w + h); the search crop is s_z * search_size / template_size.
+    context_amount: float = 0.5
+    window_influence: float | None = 0.38
+    scale_penalty_k: float = 0.062
+    size_update_rate: float = 0.765
+    score_weighted_size_update: bool = True
+
+    family: ClassVar[str] = 'lighttrack'
+    tracking_fields: ClassVar[tuple[str, ...]] = LIGHTTRACK_TRACKING_FIELDS
+    # Output stride of the backbone: one score cell per 16 search-crop pixels.
+    stride: ClassVar[int] = 16
+
+    def __post_init__(self) -> None:
+        if self.arch not in LIGHTTRACK_ARCHS:
+            raise ValueError(
+                f'LightTrack arch must be one of {LIGHTTRACK_ARCHS}, got {self.arch!r}')
+        for name in ('template_size', 'search_size'):
+            size = getattr(self, name)
+            if size < self.stride or size % self.stride:
+                raise ValueError(
+                    f'{name} ({size}) must be a positive multiple of the stride ({self.stride})')
+        if not 0 <= self.context_amount <= 4:
+            raise ValueError(f'context_amount must be in [0, 4], got {self.context_amount}')
+        _check_tracking_fields(self)
+
+    @property
+    def template_feat_size(self) -> int:
+        """Side of the template feature map (8 for 128 px)."""
+        return self.template_size // self.stride
+
+    @property
+    def search_feat_size(self) -> int:
+        """Side of the search feature map and of the output maps (16 for 256 px)."""
+        return self.search_size // self.stride
+
+    @property
+    def architecture(self) -> LightTrackConfig:
+        """Return this config with the tracking settings at their defaults (the shape)."""
+        return _architecture(self, self.tracking_fields)
+
+    def replace(self, **changes: Any) -> LightTrackConfig:
+        """Return a copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the fields as a JSON-serialisable dict."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> LightTrackConfig:
+        """Build a config from :meth:`to_dict` output; unknown keys are an error."""
+        return _from_dict(cls, values)
+
+
+LIGHTTRACK_ARCHS = ('M',)
+# Any network's config; the family (a class attribute) says which network it builds.
+NetworkConfig = ModelConfig | LightTrackConfig
 
 
 def official_num_interaction(depth: int) -> int:
@@ -147,12 +264,22 @@ SMALL_VARIANTS: dict[str, ModelConfig] = {
 KNOWN_VARIANTS: dict[str, ModelConfig] = {**VARIANTS, **SMALL_VARIANTS}
 
 
-def variant_name(config: ModelConfig) -> str:
+# The LightTrack networks by name (official weights: researchmm/LightTrack).
+LIGHTTRACK_VARIANTS: dict[str, LightTrackConfig] = {'LightTrack-M': LightTrackConfig()}
+
+
+def variant_name(config: NetworkConfig) -> str:
     """Name a config: ``'B6'`` for a known variant, ``'B6@192'`` with another search size.
 
-    Only the architecture counts (not the crop factors or size update rate). Anything
-    else is described by its main dimensions.
+    LightTrack configs are named ``'LightTrack-M'`` (``'LightTrack-M@288'``). Only the
+    architecture counts (not the crop factors or size update rate). Anything else is
+    described by its main dimensions.
     """
+    if isinstance(config, LightTrackConfig):
+        name = f'LightTrack-{config.arch}'
+        if config.search_size != LightTrackConfig.search_size:
+            name += f'@{config.search_size}'
+        return name
     shape = config.architecture
     for name, variant in KNOWN_VARIANTS.items():
         if shape == variant:

@@ -985,7 +985,9 @@ def format_summary(summary: dict, output: Path) -> str:
     if summary['mean_iou'] is not None:
         lines.append(f'  accuracy  mean IoU {summary["mean_iou"]:.3f} against the generated '
                      'ground truth')
-    network = f'LiteTrack-{summary["variant"]}' if summary['variant'] else 'LiteTrack'
+    variant = summary['variant'] or ''
+    network = variant if variant.startswith('LightTrack') else \
+        f'LiteTrack-{variant}' if variant else 'LiteTrack'
     precision = f' ({summary["precision"]})' if summary['precision'] else ''
     lines.append(f'  device    {summary["device"]}{precision}, {network}, weights '
                  f'{summary["weights"]}')

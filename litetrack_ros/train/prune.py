@@ -90,6 +90,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         keep = parse_keep(args.keep)
         checkpoint = load_checkpoint(args.input)
+        if checkpoint.config.family != 'litetrack':
+            raise ValueError(f'{args.input} holds a {checkpoint.config.family} network; '
+                             'only LiteTrack layers can be pruned')
         interaction = args.interaction if args.interaction is not None else min(
             checkpoint.config.num_interaction, len(keep))
         state_dict, config = prune_state_dict(checkpoint.state_dict, checkpoint.config, keep,

@@ -178,6 +178,9 @@ def build_model(config: ModelConfig, init: Path | None = None) -> LiteTrack:
     if init is None:
         return LiteTrack(config)
     checkpoint = load_checkpoint(init)
+    if checkpoint.config.family != ModelConfig.family:
+        raise ValueError(f'{init} holds a {checkpoint.config.family} network; litetrack-train '
+                         'trains LiteTrack (LightTrack.teacher_maps serves as a teacher)')
     # Different crop sizes are fine: load at the stored ones, then resize.
     stored = checkpoint.config
     model = LiteTrack(config.replace(search_size=stored.search_size,
