@@ -71,6 +71,14 @@ def _litetrack_settings(adapter: LiteTrackAdapter) -> dict[str, Any]:
         settings.update(_file_entries('weights', fields.pop('weights')))
         settings.update(fields)
     settings['size_update_rate'] = adapter.size_update_rate
+    # The family's test-time procedure and its cell-selection settings (window,
+    # scale penalty, score-weighted size update), as the tracker really runs them.
+    procedure = getattr(getattr(adapter, '_tracker', None), 'procedure', None)
+    if procedure is not None:
+        settings['procedure'] = type(procedure).__name__
+        selection = getattr(procedure, 'settings', None)
+        if dataclasses.is_dataclass(selection):
+            settings.update(dataclasses.asdict(selection))
     return settings
 
 
