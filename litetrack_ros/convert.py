@@ -45,6 +45,10 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument('--search-size', type=int, default=None, metavar='N',
                         help='search crop size in pixels (multiple of 16); resizes the '
                              'search position embedding (default: keep the stored size)')
+    parser.add_argument('--tracking', action='append', default=[], metavar='NAME=VALUE',
+                        help='store a tracking setting with the weights, repeatable: '
+                             'window_influence=I|none, scale_penalty_k=K, '
+                             'score_weighted_size_update=0|1 (as litetrack-eval takes them)')
     parser.add_argument('--size-update-rate', type=float, default=None, metavar='R',
                         help='share of the predicted size change the tracker takes per '
                              'frame, stored with the weights (0 < R <= 1; default: keep)')
@@ -63,8 +67,14 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     try:
         model = _load(args.input, args.search_size)
+        changes = dict(_tracking_setting(text) for text in args.tracking)
         if args.size_update_rate is not None:
-            model.config = model.config.replace(size_update_rate=args.size_update_rate)
+            changes['size_update_rate'] = args.size_update_rate
+        unknown = sorted(set(changes) - set(getattr(model.config, 'tracking_fields', ())))
+        if unknown:
+            raise ValueError(f'not a tracking setting of this network: {", ".join(unknown)}')
+        if changes:
+            model.config = model.config.replace(**changes)
     except (CheckpointError, ValueError) as error:
         print(f'litetrack-convert: {error}', file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -83,6 +93,24 @@ def main(argv: list[str] | None = None) -> int:
               f'{config.num_interaction} interaction layers, width {config.embed_dim}, '
               f'search {config.search_size} px), {num_params:,} parameters')
     return 0
+
+
+def _tracking_setting(text: str) -> tuple[str, object]:
+    """Parse ``NAME=VALUE`` (a number, ``none``, or 0/1 for the score-weighted switch)."""
+    name, separator, value = text.partition('=')
+    if not separator:
+        raise ValueError(f'--tracking takes NAME=VALUE, got {text!r}')
+    name, value = name.strip(), value.strip().lower()
+    if value == 'none':
+        return name, None
+    if name == 'score_weighted_size_update':
+        if value not in ('0', '1', 'true', 'false'):
+            raise ValueError(f'{name} takes 0 or 1, got {value!r}')
+        return name, value in ('1', 'true')
+    try:
+        return name, float(value)
+    except ValueError:
+        raise ValueError(f'{name} takes a number, got {value!r}') from None
 
 
 def _load(path: Path, search_size: int | None) -> nn.Module:

@@ -439,3 +439,19 @@ def test_convert_stores_the_size_update_rate(model, tmp_path, capsys):
     assert load_model(again).config.size_update_rate == 0.4
     assert convert.main([str(source), str(again), '--size-update-rate', '0']) == 2
     assert 'size_update_rate' in capsys.readouterr().err
+
+
+def test_convert_stores_tracking_settings(model, tmp_path, capsys):
+    source = tmp_path / 'in.safetensors'
+    save_safetensors(model, source, model.config)
+    out = tmp_path / 'out.safetensors'
+    assert convert.main([str(source), str(out), '--size-update-rate', '0.7',
+                         '--tracking', 'scale_penalty_k=0.15',
+                         '--tracking', 'score_weighted_size_update=1']) == 0
+    stored = load_model(out).config
+    assert (stored.size_update_rate, stored.scale_penalty_k) == (0.7, 0.15)
+    assert stored.score_weighted_size_update is True and stored.window_influence is None
+    assert stored.architecture == model.config.architecture
+    assert convert.main([str(source), str(tmp_path / 'bad.safetensors'),
+                         '--tracking', 'depth=2']) == 2
+    assert 'not a tracking setting' in capsys.readouterr().err
