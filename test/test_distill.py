@@ -4,6 +4,7 @@
 
 import copy
 import csv
+import json
 from pathlib import Path
 
 import cv2
@@ -13,7 +14,7 @@ from litetrack_ros.model.checkpoint import save_safetensors
 from litetrack_ros.model.config import ModelConfig
 from litetrack_ros.model.head import decode_boxes, HeadOutput
 from litetrack_ros.model.litetrack import enable_flush_denormal
-from litetrack_ros.train import cli
+from litetrack_ros.train import cli, pseudo_label
 from litetrack_ros.train.data import (
     image_files,
     PairDataset,
@@ -316,3 +317,109 @@ def test_vittrack_teacher_finds_the_target_on_real_crops():
         assert np.abs(box[0, :2].numpy() - truth_centre).max() < 1.5 / 16, sequence.name
         assert np.abs(box[0, 2:].numpy() - truth_size).max() < 0.1, sequence.name
         assert 0 < score.item() < 1
+
+
+# --------------------------------------------------------------------------- pseudo-labels
+
+SQUARE = 20
+
+
+def square_box(index):
+    return (8.0 + 3 * index, 20.0 + index, SQUARE, SQUARE)
+
+
+def square_frame(index):
+    """Draw frame ``index``: a textured square moving on a textured background (BGR)."""
+    image = np.random.default_rng(0).integers(60, 120, (90, 140, 3), dtype=np.uint8)
+    x, y, w, h = (int(v) for v in square_box(index))
+    checker = (np.indices((h, w)).sum(axis=0) // 4 % 2 * 255).astype(np.uint8)
+    image[y:y + h, x:x + w] = checker[..., None]
+    image[y:y + h, x:x + w, 2] = 200
+    return image
+
+
+class Drifting:
+    """A teacher that slides 4 px right every frame, whatever the video shows."""
+
+    name = 'drifting'
+    last_confidence = 0.9
+
+    def init(self, image, box):
+        """Start from ``box``."""
+        self.box = tuple(box)
+
+    def update(self, image):
+        """Move right."""
+        self.box = (self.box[0] + 4, *self.box[1:])
+        return self.box
+
+
+class Unsure(Drifting):
+    """A teacher that does not move but is never confident."""
+
+    last_confidence = 0.3
+
+    def update(self, image):
+        """Stay."""
+        return self.box
+
+
+class Oracle(Drifting):
+    """A teacher that finds the square by its colour (exact on lossless frames)."""
+
+    def update(self, image):
+        """Box the pixels of the square."""
+        rows, columns = np.nonzero(image[:, :, 2] == 200)
+        self.box = (float(columns.min()), float(rows.min()),
+                    float(columns.max() - columns.min() + 1), float(rows.max() - rows.min() + 1))
+        return self.box
+
+
+def test_pseudo_labels_chain_consistent_horizons_into_training_data(tmp_path):
+    frames = ((index, square_frame(index)) for index in range(25))
+    out = tmp_path / 'pseudo'
+    checked = pseudo_label.pseudo_label(frames, square_box(0), Oracle(), out, 'video',
+                                        horizon=10)
+    assert [(h.start, h.accepted, len(h.boxes)) for h in checked] == [
+        (0, True, 10), (9, True, 10), (18, True, 7)]  # horizons share their end frames
+    segments = sorted(p for p in out.iterdir() if p.is_dir())
+    assert [p.name for p in segments] == ['video_000000', 'video_000009', 'video_000018']
+    for segment, first in zip(segments, (0, 9, 18), strict=True):
+        boxes = read_boxes(segment / 'groundtruth.txt')
+        assert len(boxes) == len(image_files(segment / 'img'))
+        np.testing.assert_allclose(boxes, [square_box(first + i) for i in range(len(boxes))])
+    # The output is training data as it is.
+    assert cli.main([*TRAIN_ARGS[2:], '--data', f'simple={out}', '--steps', '1',
+                     '--out', str(tmp_path / 'run')]) == 0
+
+
+def test_pseudo_label_command_line(tmp_path, capsys):
+    video = tmp_path / 'video'
+    video.mkdir()
+    for index in range(12):
+        cv2.imwrite(str(video / f'{index:04d}.png'), square_frame(index))
+    out = tmp_path / 'pseudo'
+    # OpenCV's MIL lags a few pixels, so its forward-backward IoU is about 0.5 here.
+    common = [str(video), '--box', ','.join(map(str, square_box(0))), '--tracker', 'mil',
+              '--horizon', '6', '--out', str(out)]
+    assert pseudo_label.main([*common, '--min-iou', '0.2', '--max-segments', '1']) == 0
+    summary = json.loads((out / 'pseudo_labels.json').read_text())
+    assert [h['accepted'] for h in summary['horizons']] == [True]
+    assert len(read_boxes(out / 'video_000000' / 'groundtruth.txt')) == 6
+    assert pseudo_label.main([*common, '--min-iou', '0.99']) == 1
+    assert 'forward-backward IoU' in capsys.readouterr().err
+    assert pseudo_label.main([*common, '--horizon', '1']) == 2
+    assert pseudo_label.main([str(tmp_path / 'missing'), *common[1:]]) == 2
+    with pytest.raises(SystemExit):
+        pseudo_label.main([*common, '--box', '1,2,0,4'])
+
+
+@pytest.mark.parametrize(('teacher', 'reason'), [(Drifting(), 'forward-backward IoU'),
+                                                 (Unsure(), 'confidence 0.30')])
+def test_pseudo_labels_reject_drift_and_low_confidence(tmp_path, teacher, reason):
+    frames = ((index, square_frame(index)) for index in range(12))
+    checked = pseudo_label.pseudo_label(frames, square_box(0), teacher, tmp_path, 'v',
+                                        horizon=6)
+    assert len(checked) == 1 and not checked[0].accepted
+    assert reason in checked[0].reason
+    assert not list(tmp_path.iterdir())  # nothing written
