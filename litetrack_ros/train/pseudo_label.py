@@ -41,7 +41,7 @@ Box = tuple[float, float, float, float]
 
 
 def iou_xywh(a: Sequence[float], b: Sequence[float]) -> float:
-    """IoU of two (x, y, w, h) boxes."""
+    """Return the IoU of two (x, y, w, h) boxes."""
     width = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
     height = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
     inter = max(width, 0.0) * max(height, 0.0)
@@ -187,15 +187,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``litetrack-pseudo-label``; returns the exit status."""
     args = build_parser().parse_args(argv)
-    from litetrack_ros.evaluation.baselines import create_tracker, TrackerSetupError  # noqa: PLC0415
+    # The evaluation tools are imported on use, as litetrack-train's eval hook does.
+    from litetrack_ros.evaluation import baselines  # noqa: PLC0415
     from litetrack_ros.evaluation.cli import parse_tracker_spec, UsageError  # noqa: PLC0415
     try:
         if args.horizon < 2:
             raise ValueError(f'--horizon must be at least 2, got {args.horizon}')
         kind, options = parse_tracker_spec(args.tracker)
-        tracker = create_tracker(kind, **options)
+        tracker = baselines.create_tracker(kind, **options)
         frames = open_frames(args.video)
-    except (TrackerSetupError, UsageError, ValueError, FileNotFoundError,
+    except (baselines.TrackerSetupError, UsageError, ValueError, FileNotFoundError,
             FrameSourceError) as error:
         print(f'{PROG}: error: {error}', file=sys.stderr)
         return 2
