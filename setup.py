@@ -41,6 +41,7 @@ setup(
             'litetrack-track = litetrack_ros.offline:main',
             'litetrack-train = litetrack_ros.train.cli:main',
             'litetrack-prune = litetrack_ros.train.prune:main',
+            'litetrack-pseudo-label = litetrack_ros.train.pseudo_label:main',
         ],
     },
 )

@@ -12,6 +12,14 @@ Examples::
     litetrack-train --data synthetic --variant S6 --lr 5e-4 --backbone-lr-mult 1 \\
         --steps 20000 --eval-dataset data/sequences --eval-every 2000 --out runs/s6
 
+    # distil an official B9 into a B4 at 128 px (LoReTrack's dual distillation)
+    litetrack-train --data got10k=/data/got10k --variant B4 --search-size 128 \\
+        --init B4.safetensors --teacher B9.pth.tar --distill loretrack --out runs/b4_128
+
+    # distil the VitTrack ONNX network's maps into a small member
+    litetrack-train --data simple=/data/videos --variant S4 \\
+        --teacher onnx:vittrack=vitTracker_2023-09-08.onnx --distill maps --out runs/s4_kd
+
 Writes ``OUT/losses.csv``, ``OUT/losses.png``, ``OUT/checkpoint_last.pth`` (for
 ``--resume``), ``OUT/weights_last.safetensors`` (for the tracker) and, with
 ``--eval-dataset``, ``OUT/eval/step*/`` from ``litetrack-eval``.
@@ -34,6 +42,13 @@ from litetrack_ros.train.data import (
     PairDataset,
     parse_data_spec,
     ProcessingParams,
+)
+from litetrack_ros.train.distill import (
+    Distiller,
+    DistillError,
+    DistillSettings,
+    METHODS,
+    open_teacher,
 )
 from litetrack_ros.train.trainer import (
     build_model,
@@ -100,6 +115,28 @@ def build_parser() -> argparse.ArgumentParser:
     optim.add_argument('--lr-drop-factor', type=float, default=0.1)
     optim.add_argument('--warmup-steps', type=int, default=0)
     optim.add_argument('--no-amp', action='store_true', help='no mixed precision on GPU')
+
+    distill = parser.add_argument_group('distillation (off without --teacher)')
+    distill.add_argument('--teacher', default=None, metavar='PATH|onnx:KIND=PATH',
+                         help='a LiteTrack checkpoint (any that litetrack-track loads) or an '
+                              'external network, onnx:vittrack=PATH')
+    distill.add_argument('--distill', choices=METHODS, default=None,
+                         help='loretrack (dual distillation across resolutions), compress '
+                              '(stage replacement + feature mimicking, equal widths), maps '
+                              '(dense-map matching; the only one for ONNX teachers); default: '
+                              'loretrack for a LiteTrack teacher, maps for an ONNX one')
+    distill.add_argument('--distill-weight', type=float, default=1.0,
+                         help='weight of the distillation loss (%(default)s)')
+    distill.add_argument('--replace-prob', type=float, default=0.5,
+                         help='compress: chance that a student stage is replaced by the '
+                              "teacher's (%(default)s)")
+    distill.add_argument('--replace-steps', type=int, default=None,
+                         help='compress: steps of replacement training (default: half of --steps)')
+    distill.add_argument('--progressive-steps', type=int, default=None,
+                         help='compress: steps over which the replacement chance falls to 0 '
+                              '(default: a quarter of --steps); the student trains alone after')
+    distill.add_argument('--stages', type=int, default=None,
+                         help="compress: number of stages (default: the student's depth)")
 
     run = parser.add_argument_group('run')
     run.add_argument('--out', type=Path, default=Path('runs/litetrack'))
@@ -206,10 +243,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     enable_flush_denormal()
     torch.manual_seed(args.seed)
+    teacher = None
+    if args.teacher is not None:
+        try:
+            teacher = open_teacher(args.teacher)
+        except (DistillError, RuntimeError) as error:
+            print(f'{PROG}: error: --teacher: {error}', file=sys.stderr)
+            return 2
     params = ProcessingParams(
         template_size=config.template_size, search_size=config.search_size,
         template_factor=config.template_factor, search_factor=config.search_factor,
-        center_jitter=args.center_jitter, scale_jitter=args.scale_jitter, max_gap=args.max_gap)
+        center_jitter=args.center_jitter, scale_jitter=args.scale_jitter, max_gap=args.max_gap,
+        teacher_template_size=teacher.template_size if teacher else None,
+        teacher_search_size=teacher.search_size if teacher else None)
     dataset = PairDataset(sources, params, seed=args.seed, weights=weights or None)
     settings = TrainSettings(
         steps=args.steps, batch_size=args.batch_size, lr=args.lr,
@@ -224,11 +270,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (RuntimeError, ValueError) as error:
         print(f'{PROG}: error: cannot initialise from {args.init}: {error}', file=sys.stderr)
         return 2
+    distiller = None
+    if teacher is not None:
+        method = args.distill or ('loretrack' if hasattr(teacher, 'model') else 'maps')
+        try:
+            distiller = Distiller(teacher, model, DistillSettings(
+                method=method, weight=args.distill_weight, replace_prob=args.replace_prob,
+                replace_steps=(args.replace_steps if args.replace_steps is not None
+                               else args.steps // 2),
+                progressive_steps=(args.progressive_steps if args.progressive_steps is not None
+                                   else args.steps // 4),
+                stages=args.stages), seed=args.seed)
+        except DistillError as error:
+            print(f'{PROG}: error: {error}', file=sys.stderr)
+            return 2
+        settings.extra.update(teacher=args.teacher, distill=method)
+        print(f'{PROG}: distilling from {teacher.name} ({method}, teacher crops '
+              f'{teacher.template_size}/{teacher.search_size} px)', file=sys.stderr)
+    elif args.distill is not None:
+        print(f'{PROG}: error: --distill needs --teacher', file=sys.stderr)
+        return 2
     print(f'{PROG}: {model.num_parameters / 1e6:.2f} M parameters, '
           f'config {config.to_dict()}, data {[s.name for s in sources]}, device {device}',
           file=sys.stderr)
     last = train(model, dataset, settings, args.out, device, resume=resume,
-                 eval_hook=make_eval_hook(args, device), progress=not args.no_progress)
+                 eval_hook=make_eval_hook(args, device), progress=not args.no_progress,
+                 distiller=distiller)
     print(f'{PROG}: done; last losses {last}; weights in {args.out}', file=sys.stderr)
     return 0
 

@@ -31,7 +31,7 @@ perfect prediction decodes to the exact box at test time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 import json
 import math
 from pathlib import Path
@@ -72,6 +72,10 @@ class ProcessingParams:
     grayscale_probability: float = 0.05
     flip_probability: float = 0.5
     brightness_jitter: float = 0.2
+    # A distillation teacher's crop sizes: when set, every sample also carries the same
+    # template and search regions cut at these sizes (``teacher_template``/``teacher_search``).
+    teacher_template_size: int | None = None
+    teacher_search_size: int | None = None
 
 
 # --------------------------------------------------------------------------- image files
@@ -436,6 +440,9 @@ class Sample:
     template_box: torch.Tensor  # (4,) xyxy fractions of the template crop
     search: torch.Tensor  # (3, S, S) normalised
     search_box: torch.Tensor  # (4,) cx, cy, w, h fractions of the search crop
+    # The same regions at the teacher's sizes (ProcessingParams.teacher_*_size), or None.
+    teacher_template: torch.Tensor | None = None
+    teacher_search: torch.Tensor | None = None
 
 
 def process_pair(rng: Rng, pair: Pair, params: ProcessingParams) -> Sample | None:
@@ -465,10 +472,19 @@ def process_pair(rng: Rng, pair: Pair, params: ProcessingParams) -> Sample | Non
         return None
     jitter = params.brightness_jitter
     brightness = [float(rng.uniform(1 - jitter, 1 + jitter)) for _ in range(2)]
+    teacher_crops = {}
+    if params.teacher_template_size is not None:
+        crop, _ = crop_square(template_image, template_box, params.template_factor,
+                              params.teacher_template_size)
+        teacher_crops['teacher_template'] = to_network_input(crop, brightness[0])
+    if params.teacher_search_size is not None:
+        crop, _ = crop_square(search_image, crop_box, params.search_factor,
+                              params.teacher_search_size)
+        teacher_crops['teacher_search'] = to_network_input(crop, brightness[1])
     return Sample(to_network_input(template_crop, brightness[0]),
                   torch.from_numpy(np.clip(template_coords, 0, 1)).float(),
                   to_network_input(search_crop, brightness[1]),
-                  torch.from_numpy(target).float())
+                  torch.from_numpy(target).float(), **teacher_crops)
 
 
 class PairDataset(Dataset):
@@ -506,6 +522,6 @@ class PairDataset(Dataset):
 
 
 def collate(samples: list[Sample]) -> dict[str, torch.Tensor]:
-    """Stack samples into a batch dict."""
-    return {name: torch.stack([getattr(sample, name) for sample in samples])
-            for name in ('template', 'template_box', 'search', 'search_box')}
+    """Stack samples into a batch dict (the teacher crops only when the samples have them)."""
+    return {field.name: torch.stack([getattr(sample, field.name) for sample in samples])
+            for field in fields(Sample) if getattr(samples[0], field.name) is not None}

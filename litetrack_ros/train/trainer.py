@@ -23,6 +23,7 @@ from litetrack_ros.model.checkpoint import load_checkpoint, save_safetensors
 from litetrack_ros.model.config import KNOWN_VARIANTS, ModelConfig
 from litetrack_ros.model.litetrack import LiteTrack
 from litetrack_ros.train.data import collate, PairDataset
+from litetrack_ros.train.distill import Distiller
 from litetrack_ros.train.targets import build_targets, tracking_loss
 import torch
 from torch import nn
@@ -35,7 +36,7 @@ MODEL_VARIANTS: dict[str, ModelConfig] = {
                          template_size=32, search_size=64, head_channels=16),
 }
 
-LOG_FIELDS = ('step', 'loss', 'focal', 'l1', 'giou', 'iou', 'lr', 'seconds')
+LOG_FIELDS = ('step', 'loss', 'focal', 'l1', 'giou', 'iou', 'distill', 'lr', 'seconds')
 TRAIN_STATE_NAME = 'checkpoint_last.pth'
 WEIGHTS_NAME = 'weights_last.safetensors'
 
@@ -118,8 +119,11 @@ def write_loss_plot(csv_path: Path, png_path: Path) -> None:
         return
     steps = [int(row['step']) for row in rows]
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
-    for name, weight in (('loss', 1.0), ('focal', 1.0), ('l1', 5.0), ('giou', 2.0)):
-        values = [float(row[name]) * weight for row in rows]
+    curves = [('loss', 1.0), ('focal', 1.0), ('l1', 5.0), ('giou', 2.0)]
+    if any(float(row.get('distill') or 0) for row in rows):
+        curves.append(('distill', 1.0))
+    for name, weight in curves:
+        values = [float(row.get(name) or 0) * weight for row in rows]
         label = name if weight == 1.0 else f'{weight:g} x {name}'
         left.plot(steps, smooth(values), label=label)
     left.set_xlabel('step')
@@ -158,11 +162,13 @@ def smooth(values: list[float], span: int = 10) -> list[float]:
 
 
 def save_training_state(path: Path, model: LiteTrack, optimizer: torch.optim.Optimizer,
-                        scaler: Any, step: int, settings: TrainSettings) -> None:
+                        scaler: Any, step: int, settings: TrainSettings,
+                        distiller: Distiller | None = None) -> None:
     """Write everything needed to resume (tensors and plain containers only)."""
     state = {'net': model.state_dict(), 'optimizer': optimizer.state_dict(),
              'scaler': scaler.state_dict() if scaler is not None else {},
-             'step': step, 'config': model.config.to_dict(), 'settings': asdict(settings)}
+             'step': step, 'config': model.config.to_dict(), 'settings': asdict(settings),
+             'distiller': distiller.state_dict() if distiller is not None else {}}
     temporary = path.with_suffix('.tmp')
     torch.save(state, temporary)
     os.replace(temporary, path)  # never leave a half-written checkpoint behind
@@ -198,16 +204,23 @@ EvalHook = Callable[[int, Path], dict[str, float] | None]
 
 def train(model: LiteTrack, dataset: PairDataset, settings: TrainSettings, out_dir: Path,
           device: torch.device, resume: dict[str, Any] | None = None,
-          eval_hook: EvalHook | None = None, progress: bool = True) -> dict[str, float]:
+          eval_hook: EvalHook | None = None, progress: bool = True,
+          distiller: Distiller | None = None) -> dict[str, float]:
     """Train ``model`` in place; returns the last logged losses.
 
+    With a ``distiller`` the student runs through it, and its distillation loss (logged
+    as ``distill``) is added to the tracking loss; its own parameters train at ``lr``.
     Writes ``out_dir/losses.csv``, ``losses.png``, ``checkpoint_last.pth`` (resumable)
     and ``weights_last.safetensors`` (the model with its config, for the tracker).
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     model.to(device).train()
-    optimizer = torch.optim.AdamW(parameter_groups(model, settings), lr=settings.lr,
-                                  weight_decay=settings.weight_decay)
+    groups = parameter_groups(model, settings)
+    if distiller is not None:
+        distiller.to_device(device).train()
+        groups.append({'params': list(distiller.parameters()), 'lr': settings.lr,
+                       'base_lr': settings.lr})
+    optimizer = torch.optim.AdamW(groups, lr=settings.lr, weight_decay=settings.weight_decay)
     use_amp = settings.amp and device.type == 'cuda'
     scaler = torch.amp.GradScaler('cuda') if use_amp else None
     start = 0
@@ -217,6 +230,8 @@ def train(model: LiteTrack, dataset: PairDataset, settings: TrainSettings, out_d
         if scaler is not None and resume.get('scaler'):
             scaler.load_state_dict(resume['scaler'])
         start = int(resume['step'])
+        if distiller is not None and resume.get('distiller'):
+            distiller.load_state_dict(resume['distiller'])
 
     loader = DataLoader(dataset, batch_size=settings.batch_size,
                         sampler=SequentialFrom(start * settings.batch_size, len(dataset)),
@@ -249,16 +264,21 @@ def train(model: LiteTrack, dataset: PairDataset, settings: TrainSettings, out_d
             batch = {name: value.to(device, non_blocking=True)
                      for name, value in next(batches).items()}
             targets = build_targets(batch['search_box'], feat_size)
+            distill_loss = None
             with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
-                state = model.encode_template(batch['template'], batch['template_box'])
-                output = model.track_search(state, batch['search'])
+                if distiller is None:
+                    state = model.encode_template(batch['template'], batch['template_box'])
+                    output = model.track_search(state, batch['search'])
+                else:
+                    output, distill_loss = distiller(model, batch, step)
             terms = tracking_loss(output, targets)
+            total = terms.total if distill_loss is None else terms.total + distill_loss
             optimizer.zero_grad(set_to_none=True)
             if scaler is not None:
-                scaler.scale(terms.total).backward()
+                scaler.scale(total).backward()
                 scaler.unscale_(optimizer)
             else:
-                terms.total.backward()
+                total.backward()
             nn.utils.clip_grad_norm_(model.parameters(), settings.grad_clip)
             if scaler is not None:
                 scaler.step(optimizer)
@@ -266,8 +286,9 @@ def train(model: LiteTrack, dataset: PairDataset, settings: TrainSettings, out_d
             else:
                 optimizer.step()
 
-            values = {'loss': terms.total.item(), 'focal': terms.focal.item(),
-                      'l1': terms.l1.item(), 'giou': terms.giou.item(), 'iou': terms.iou.item()}
+            values = {'loss': total.item(), 'focal': terms.focal.item(),
+                      'l1': terms.l1.item(), 'giou': terms.giou.item(), 'iou': terms.iou.item(),
+                      'distill': 0.0 if distill_loss is None else distill_loss.item()}
             if not math.isfinite(values['loss']):
                 raise FloatingPointError(f'loss became {values["loss"]} at step {step}')
             for name, value in values.items():
@@ -286,7 +307,7 @@ def train(model: LiteTrack, dataset: PairDataset, settings: TrainSettings, out_d
                 sums, count = {}, 0
             if done % settings.save_every == 0 or done == settings.steps:
                 save_training_state(out_dir / TRAIN_STATE_NAME, model, optimizer, scaler, done,
-                                    settings)
+                                    settings, distiller)
                 save_weights(model, out_dir / WEIGHTS_NAME)
                 write_loss_plot(csv_path, out_dir / 'losses.png')
             if eval_hook is not None and settings.eval_every and (
