@@ -9,12 +9,11 @@ Run it once per camera with different namespaces to track on several cameras.
 from pathlib import Path
 
 from ament_index_python.packages import get_package_share_directory
+from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument
 from launch.conditions import IfCondition
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
-
-from launch import LaunchDescription
 
 SHARE = Path(get_package_share_directory('litetrack_ros'))
 

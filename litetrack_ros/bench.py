@@ -34,15 +34,14 @@ import sys
 import time
 from typing import Any, Callable, Iterator, Sequence
 
-import numpy as np
-import torch
-
-from litetrack_ros.model import VARIANTS, HeadOutput, LiteTrack, ModelConfig, TemplateState
+from litetrack_ros.model import HeadOutput, LiteTrack, ModelConfig, TemplateState, VARIANTS
 from litetrack_ros.model.checkpoint import CheckpointError, load_model
 from litetrack_ros.model.config import variant_name
 from litetrack_ros.model.litetrack import enable_flush_denormal
 from litetrack_ros.runtime import DTYPES, resolve_device
 from litetrack_ros.tracker import Tracker
+import numpy as np
+import torch
 
 # Largest |cached - baseline| accepted on any output map in float32.
 TOLERANCE = 1e-4
@@ -470,9 +469,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help=f'{QUICK_FRAMES} frames after {QUICK_WARMUP} warm-up unless given '
                              '(smoke tests; the figures are noisy)')
     args = parser.parse_args(argv)
-    sources = [name for name, value in (('--variants', args.variants),
-                                         ('--weights', args.weights),
-                                         ('--config-json', args.config_json)) if value]
+    choices = (('--variants', args.variants), ('--weights', args.weights),
+               ('--config-json', args.config_json))
+    sources = [name for name, value in choices if value]
     if len(sources) > 1:
         parser.error(f'{" and ".join(sources)} exclude each other')
     unknown = sorted(set(args.variants or []) - set(VARIANTS))

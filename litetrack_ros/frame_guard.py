@@ -43,7 +43,7 @@ class FrameSizeGuard:
 
     @property
     def size_hw(self) -> Optional[Tuple[int, int]]:
-        """The stream's current (height, width), None before the first frame."""
+        """Return the stream's current (height, width), None before the first frame."""
         return self._size
 
     def check(self, height: int, width: int) -> Optional[str]:

@@ -119,7 +119,7 @@ def decode_image(encoding: str, height: int, width: int, step: int, is_bigendian
                         pixel_format.to_rgb)
 
 
-def decode_compressed(format: str, data: ImageData, *,
+def decode_compressed(format: str, data: ImageData, *,  # noqa: A002 - the message field
                       max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """Return a ``sensor_msgs/CompressedImage`` (JPEG or PNG) as ``H x W x 3`` RGB.
 

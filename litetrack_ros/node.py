@@ -36,6 +36,25 @@ import time
 from typing import Any, Callable
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from litetrack_ros.frame_guard import FrameSizeGuard
+from litetrack_ros.image_codec import (
+    check_message,
+    decode_message,
+    encode_rgb8,
+    ImageDecodeError,
+)
+from litetrack_ros.overlay import draw_track
+from litetrack_ros.ros_tools.stamps import format_stamp, stamp_to_ns
+from litetrack_ros.ros_tools.transport import use_large_frame_profile
+from litetrack_ros.runtime import (
+    build_tracker,
+    package_weights_folder,
+    resolve_weights,
+    TrackerInfo,
+)
+from litetrack_ros.srv import SetTarget
+from litetrack_ros.stats import LatencyWindow, RateMeter
+from litetrack_ros.tracker import TrackResult
 from rcl_interfaces.msg import (
     FloatingPointRange,
     IntegerRange,
@@ -49,26 +68,6 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CompressedImage, Image
 from std_srvs.srv import Trigger
 from vision_msgs.msg import Detection2D, Detection2DArray, ObjectHypothesisWithPose
-
-from litetrack_ros.frame_guard import FrameSizeGuard
-from litetrack_ros.image_codec import (
-    ImageDecodeError,
-    check_message,
-    decode_message,
-    encode_rgb8,
-)
-from litetrack_ros.overlay import draw_track
-from litetrack_ros.ros_tools.stamps import format_stamp, stamp_to_ns
-from litetrack_ros.ros_tools.transport import use_large_frame_profile
-from litetrack_ros.runtime import (
-    TrackerInfo,
-    build_tracker,
-    package_weights_folder,
-    resolve_weights,
-)
-from litetrack_ros.srv import SetTarget
-from litetrack_ros.stats import LatencyWindow, RateMeter
-from litetrack_ros.tracker import TrackResult
 
 # Seconds between two warnings about rejected frames (each names its reason).
 WARNING_PERIOD_S = 5.0

@@ -27,8 +27,6 @@ import sys
 import time
 
 import cv2
-import numpy as np
-
 from litetrack_ros.frame_reader import (
     CAMERA_VIDEO_FPS,
     FOLDER_FPS,
@@ -41,15 +39,16 @@ from litetrack_ros.frame_reader import (
 from litetrack_ros.gui import GuiUnavailableError, open_window
 from litetrack_ros.overlay import draw_track
 from litetrack_ros.runtime import (
-    WEIGHTS_HELP,
-    TrackerInfo,
-    WeightsError,
     build_tracker,
     find_checkpoint,
     package_weights_folder,
     resolve_weights,
+    TrackerInfo,
+    WEIGHTS_HELP,
+    WeightsError,
 )
 from litetrack_ros.tracker import Tracker
+import numpy as np
 
 PROG = 'litetrack-track'
 WINDOW = PROG

@@ -11,9 +11,8 @@ import logging
 from pathlib import Path
 import sys
 
-import torch
-
 from litetrack_ros.tracker import Tracker
+import torch
 
 _LOG = logging.getLogger(__name__)
 

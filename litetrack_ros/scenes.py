@@ -590,8 +590,8 @@ def _camera_path(rng: Rng, num_frames: int, size: tuple[int, int], canvas_shape:
                  options: SceneOptions) -> np.ndarray:
     height, width = size
     canvas_h, canvas_w = canvas_shape[:2]
-    zoom = 1.0 + options.max_camera_zoom_change * smooth_path(rng, num_frames, 2,
-                                                                  options.min_period)
+    zoom = 1.0 + options.max_camera_zoom_change * smooth_path(
+        rng, num_frames, 2, options.min_period)
     zoom = np.maximum(zoom, 1.0)  # never show past the canvas edge at the widest view
     span_x = canvas_w - width / zoom
     span_y = canvas_h - height / zoom

@@ -31,9 +31,6 @@ Example::
 from dataclasses import dataclass
 from typing import Any, Dict, Optional, Sequence, Tuple
 
-import numpy as np
-import torch
-
 from litetrack_ros.geometry import (
     Box,
     box_to_template_coords,
@@ -45,6 +42,8 @@ from litetrack_ros.geometry import (
 )
 from litetrack_ros.model.config import ModelConfig
 from litetrack_ros.model.head import decode_boxes, hann_window
+import numpy as np
+import torch
 
 # Crops for networks without a ModelConfig (OSTrack's); a LiteTrack brings its own.
 TEMPLATE_FACTOR = ModelConfig.template_factor

@@ -27,8 +27,8 @@ def _configure_ros_environment() -> None:
     if (prefix / 'share' / 'ament_index').is_dir():
         paths = os.environ.get('AMENT_PREFIX_PATH', '').split(os.pathsep)
         if str(prefix) not in paths:
-            os.environ['AMENT_PREFIX_PATH'] = os.pathsep.join([str(prefix)] + [p for p in paths
-                                                                                 if p])
+            kept = [p for p in paths if p]
+            os.environ['AMENT_PREFIX_PATH'] = os.pathsep.join([str(prefix)] + kept)
 
 
 _configure_ros_environment()

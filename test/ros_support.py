@@ -90,10 +90,9 @@ def ros_args(namespace: str = '', parameters: dict | None = None,
 def write_tiny_checkpoint(path: Path, embed_dim: int = 64, depth: int = 2,
                           search_size: int = 128) -> Path:
     """Save a small random LiteTrack as safetensors (fast enough for node tests)."""
-    import torch
-
     from litetrack_ros.model import LiteTrack, ModelConfig
     from litetrack_ros.model.checkpoint import save_safetensors
+    import torch
     torch.manual_seed(0)
     config = ModelConfig(depth=depth, num_interaction=1, embed_dim=embed_dim, num_heads=4,
                          search_size=search_size, head_channels=32)

@@ -5,13 +5,12 @@
 import json
 import math
 
-import pytest
-import torch
-
 from litetrack_ros import bench
 from litetrack_ros.model import LiteTrack, ModelConfig
 from litetrack_ros.model.checkpoint import save_safetensors
 from litetrack_ros.tracker import Tracker
+import pytest
+import torch
 
 # Tiny stand-ins: the bench does not depend on the width or the depth of the network.
 NARROW = {'embed_dim': 32, 'num_heads': 2, 'head_channels': 16, 'template_size': 64,

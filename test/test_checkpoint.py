@@ -11,23 +11,22 @@ import sys
 import types
 import zipfile
 
-import numpy as np
-import pytest
-import torch
-
 from litetrack_ros import convert
-from litetrack_ros.model import VARIANTS, LiteTrack, ModelConfig
+from litetrack_ros.model import LiteTrack, ModelConfig, VARIANTS
 from litetrack_ros.model.checkpoint import (
     CheckpointError,
-    UnresolvedGlobal,
-    UnsafeCheckpointError,
     infer_config,
     load_checkpoint,
     load_model,
     load_pickled,
     load_state_dict,
     save_safetensors,
+    UnresolvedGlobal,
+    UnsafeCheckpointError,
 )
+import numpy as np
+import pytest
+import torch
 
 # Narrow, but with the head width of 64 that a .pth (no config metadata) is assumed to use.
 SMALL = ModelConfig(depth=4, num_interaction=2, embed_dim=128, num_heads=2, head_channels=32)
@@ -95,6 +94,7 @@ def official_like_checkpoint(net: LiteTrack, path: Path) -> None:
     with FakeModule('lib_train_admin_settings_fake') as fake:
         @fake.add
         class Settings:
+
             def __init__(self):
                 self.cfg = EasyDict(MODEL={'BACKBONE': {'DEPTH': 4}}, lr=1e-4)
                 self.stats = StatList([AverageMeter(), AverageMeter()])
@@ -110,6 +110,7 @@ def official_like_checkpoint(net: LiteTrack, path: Path) -> None:
 
         @fake.add
         class AverageMeter:
+
             def __init__(self):
                 self.avg, self.count = 0.5, 3
 
@@ -228,6 +229,7 @@ def test_allowed_objects_are_rebuilt(tmp_path):
     with FakeModule('trainer_fake') as fake:
         @fake.add
         class Stats:  # an object of an unknown class: rebuilt as a placeholder
+
             def __init__(self):
                 self.mean = 0.5
         values['unknown'] = Stats()

@@ -7,11 +7,9 @@ from pathlib import Path
 import subprocess
 import sys
 
-import pytest
-
 from litetrack_ros.model.checkpoint import load_model
 from litetrack_ros.model.config import variant_name
-
+import pytest
 from sequences import SEQUENCES_DIR
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

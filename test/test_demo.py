@@ -18,7 +18,6 @@ import time
 
 import cv2
 import pytest
-
 from ros_support import write_tiny_checkpoint
 from sequences import count_video_frames
 
@@ -127,7 +126,6 @@ def test_without_weights_runs_untrained_and_says_so(tmp_path):
     # An empty --weights folder falls back to the package's weights/, as the node
     # would; only where that has none is the network untrained.
     from ament_index_python.packages import get_package_share_directory
-
     from litetrack_ros.runtime import find_checkpoint
     installed = find_checkpoint(Path(get_package_share_directory('litetrack_ros')) / 'weights')
     if installed is not None:

@@ -12,19 +12,18 @@ import subprocess
 import sys
 
 import cv2
-import numpy as np
-import pytest
-
 from litetrack_ros.evaluation import cli, runner
 from litetrack_ros.evaluation.baselines import (
-    LiteTrackAdapter,
-    TrackerSetupError,
     create_tracker,
     litetrack_tracker,
+    LiteTrackAdapter,
+    TrackerSetupError,
 )
 from litetrack_ros.evaluation.datasets import DatasetError, discover_sequences, load_sequence
 from litetrack_ros.evaluation.report import build_report, format_table, write_json
 from litetrack_ros.evaluation.runner import result_paths, run_trackers
+import numpy as np
+import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / 'shared' / 'data'

@@ -2,15 +2,13 @@
 # SPDX-License-Identifier: Apache-2.0
 """The frame-size guard: odd frames are skipped, genuine resolution changes followed."""
 
-import numpy as np
-import pytest
-import torch
-
 from litetrack_ros.frame_guard import FrameSizeGuard
 from litetrack_ros.model import LiteTrack, ModelConfig
 from litetrack_ros.tracker import Tracker
-
+import numpy as np
+import pytest
 from sequences import synthetic_sequence
+import torch
 
 
 def test_a_single_odd_frame_is_skipped_and_the_stream_size_kept():

@@ -4,9 +4,6 @@
 
 import math
 
-import numpy as np
-import pytest
-
 from litetrack_ros.geometry import (
     box_to_template_coords,
     clip_box,
@@ -15,6 +12,8 @@ from litetrack_ros.geometry import (
     normalize_image,
     validate_box,
 )
+import numpy as np
+import pytest
 
 
 def numbered_image(height: int = 20, width: int = 20) -> np.ndarray:

@@ -8,18 +8,17 @@ import tracemalloc
 import zlib
 
 import cv2
-import numpy as np
-import pytest
-
 from litetrack_ros.image_codec import (
-    MAX_PIXELS,
-    ImageDecodeError,
     compressed_image_size,
     decode_compressed,
     decode_image,
     encode_image,
     encode_rgb8,
+    ImageDecodeError,
+    MAX_PIXELS,
 )
+import numpy as np
+import pytest
 
 # 2 x 3 RGB image with distinct channels everywhere, so any swap shows.
 RGB = np.array([[[255, 0, 0], [0, 255, 0], [0, 0, 255]],
@@ -187,16 +186,16 @@ def test_compressed_grey_and_16_bit_png_become_three_channel_rgb():
     assert decode_compressed('png', png16)[0, :, 0].tolist() == [0, 255]
 
 
-@pytest.mark.parametrize('format, data, match', [
+@pytest.mark.parametrize('image_format, data, match', [
     ('jpeg', b'definitely not a jpeg', 'neither JPEG nor PNG'),
     ('jpeg', b'\xff\xd8\xff\xe0\x00\x10JFIF', 'without a frame header'),
     ('png', b'\x89PNG\r\n\x1a\n\x00\x00', 'without an IHDR'),
     ('png', b'', 'no data'),
     ('16UC1; compressedDepth png', b'\x00' * 20, 'compressedDepth'),
 ])
-def test_undecodable_compressed_images_are_refused(format, data, match):
+def test_undecodable_compressed_images_are_refused(image_format, data, match):
     with pytest.raises(ImageDecodeError, match=match):
-        decode_compressed(format, data)
+        decode_compressed(image_format, data)
 
 
 def test_encode_rgb8_round_trips_and_accepts_views():

@@ -2,19 +2,18 @@
 # SPDX-License-Identifier: Apache-2.0
 """Tracking metrics checked against values computed by hand."""
 
-import numpy as np
-import pytest
-
 from litetrack_ros.evaluation.metrics import (
-    PRECISION_THRESHOLDS,
-    SUCCESS_THRESHOLDS,
     aggregate,
     center_error,
     evaluate_sequence,
     iou,
     normalized_center_error,
+    PRECISION_THRESHOLDS,
     success_curve,
+    SUCCESS_THRESHOLDS,
 )
+import numpy as np
+import pytest
 
 NAN_BOX = [np.nan] * 4
 

@@ -4,22 +4,21 @@
 
 import math
 
-import pytest
-import torch
-import torch.nn.functional as F
-
 from litetrack_ros.model import (
-    SMALL_VARIANTS,
-    VARIANTS,
-    HeadOutput,
-    LiteTrack,
-    ModelConfig,
-    TemplateState,
     decode_boxes,
     enable_flush_denormal,
     hann_window,
+    HeadOutput,
+    LiteTrack,
+    ModelConfig,
+    SMALL_VARIANTS,
+    TemplateState,
     variant_name,
+    VARIANTS,
 )
+import pytest
+import torch
+import torch.nn.functional as F
 
 # Narrow network for properties that do not depend on the width.
 SMALL = ModelConfig(embed_dim=64, num_heads=4, head_channels=32)

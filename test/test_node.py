@@ -11,7 +11,6 @@ import uuid
 import cv2
 import numpy as np
 import pytest
-
 from ros_support import (
     background_process,
     installed_executable,
@@ -21,7 +20,7 @@ from ros_support import (
     spin_until,
     write_tiny_checkpoint,
 )
-from sequences import SEQUENCES_DIR, load_sequence, synthetic_sequence
+from sequences import load_sequence, SEQUENCES_DIR, synthetic_sequence
 
 pytestmark = pytest.mark.ros
 

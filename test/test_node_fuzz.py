@@ -13,8 +13,6 @@ import zlib
 import cv2
 import numpy as np
 import pytest
-from test_node import node_command, ours, rgb_image, set_target, stamp_key
-
 from ros_support import (
     background_process,
     process_rss_mb,
@@ -22,6 +20,7 @@ from ros_support import (
     spin_until,
     write_tiny_checkpoint,
 )
+from test_node import node_command, ours, rgb_image, set_target, stamp_key
 
 pytestmark = pytest.mark.ros
 
@@ -97,8 +96,8 @@ def malformed_compressed(rng: np.random.Generator, stamp_ns: int):
 def compressed(message):
     """Return the JPEG CompressedImage of an rgb8 Image message."""
     from sensor_msgs.msg import CompressedImage
-    pixels = np.frombuffer(bytes(message.data), np.uint8).reshape(message.height,
-                                                                    message.width, 3)
+    pixels = np.frombuffer(bytes(message.data), np.uint8)
+    pixels = pixels.reshape(message.height, message.width, 3)
     result = CompressedImage(header=message.header, format='jpeg')
     result.data = cv2.imencode('.jpg', pixels[:, :, ::-1])[1].tobytes()
     return result

@@ -8,11 +8,9 @@ import subprocess
 import sys
 
 import cv2
+from litetrack_ros import offline
 import numpy as np
 import pytest
-
-from litetrack_ros import offline
-
 from ros_support import write_tiny_checkpoint
 from sequences import count_video_frames, synthetic_sequence
 

@@ -7,7 +7,6 @@ from pathlib import Path
 import uuid
 
 import pytest
-
 from ros_support import background_process, python_fixture, ros_node, spin_until
 
 pytestmark = pytest.mark.ros

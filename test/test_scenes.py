@@ -2,10 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """Tests of the procedural scene generator (litetrack_ros.scenes)."""
 
+from litetrack_ros import scenes
 import numpy as np
 import pytest
-
-from litetrack_ros import scenes
 
 SMALL = (120, 160)
 

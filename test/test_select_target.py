@@ -13,7 +13,6 @@ import time
 import uuid
 
 import pytest
-
 from ros_support import background_process, ros_node, spin_until
 
 pytestmark = pytest.mark.ros

@@ -12,15 +12,13 @@ import math
 from types import SimpleNamespace
 from typing import List, Optional, Sequence, Tuple
 
-import numpy as np
-import pytest
-import torch
-
 from litetrack_ros.model import LiteTrack, ModelConfig
 from litetrack_ros.model.head import HeadOutput
 from litetrack_ros.tracker import Tracker, TrackResult
-
-from sequences import TARGET_RED_MINUS_GREEN, load_sequence, synthetic_sequence
+import numpy as np
+import pytest
+from sequences import load_sequence, synthetic_sequence, TARGET_RED_MINUS_GREEN
+import torch
 
 SCORE_FLOOR = 1e-4  # the network's clamped sigmoid never goes lower
 # The official pipeline maps boxes back as if the search crop were centred

@@ -8,24 +8,20 @@ from pathlib import Path
 import time
 
 import cv2
-import numpy as np
-import pytest
-import torch
-
 from litetrack_ros import scenes
 from litetrack_ros.geometry import map_box_back
 from litetrack_ros.model import LiteTrack
 from litetrack_ros.model.checkpoint import load_model, save_safetensors
-from litetrack_ros.model.config import VARIANTS, ModelConfig
+from litetrack_ros.model.config import ModelConfig, VARIANTS
 from litetrack_ros.tracker import Tracker
 from litetrack_ros.train import cli, prune
 from litetrack_ros.train.data import (
-    PairDataset,
-    ProcessingParams,
-    SyntheticSource,
     box_in_search_crop,
     open_source,
+    PairDataset,
+    ProcessingParams,
     read_boxes,
+    SyntheticSource,
 )
 from litetrack_ros.train.targets import (
     build_targets,
@@ -33,7 +29,10 @@ from litetrack_ros.train.targets import (
     generalized_iou,
     tracking_loss,
 )
-from litetrack_ros.train.trainer import MODEL_VARIANTS, build_model
+from litetrack_ros.train.trainer import build_model, MODEL_VARIANTS
+import numpy as np
+import pytest
+import torch
 
 FRAMES = 6
 FRAME_SIZE = (72, 96)

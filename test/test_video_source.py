@@ -13,9 +13,6 @@ import time
 import uuid
 
 import cv2
-import numpy as np
-import pytest
-
 from litetrack_ros.frame_reader import (
     FOLDER_FPS,
     FrameSourceError,
@@ -23,7 +20,8 @@ from litetrack_ros.frame_reader import (
     open_frames,
     source_fps,
 )
-
+import numpy as np
+import pytest
 from ros_support import background_process, ros_node, spin_until
 
 # Natural order is f1, f2, f3, f10 (plain string order would put f10 second).
@@ -59,8 +57,8 @@ def stamp_ns(message) -> int:
     return message.header.stamp.sec * 1_000_000_000 + message.header.stamp.nanosec
 
 
-def receive_from_video_source(args: list[str], topic: str, expected: int) -> tuple[list, int,
-                                                                                     str]:
+def receive_from_video_source(args: list[str], topic: str,
+                              expected: int) -> tuple[list, int, str]:
     """Run video_source until it exits; return (messages received, exit code, output)."""
     from sensor_msgs.msg import Image
 
@@ -183,10 +181,9 @@ def test_missing_folder_exits_2_and_says_so(tmp_path):
 
 @pytest.mark.ros
 def test_library_node_with_sensor_data_qos_is_best_effort(image_folder):
+    from litetrack_ros.ros_tools.video_source import VideoSourceNode, VideoSourceOptions
     import rclpy
     from rclpy.qos import ReliabilityPolicy
-
-    from litetrack_ros.ros_tools.video_source import VideoSourceNode, VideoSourceOptions
 
     topic = unique_topic()
     context = rclpy.Context()

@@ -17,9 +17,8 @@ from pathlib import Path
 import sys
 
 import cv2
-import numpy as np
-
 from litetrack_ros import scenes
+import numpy as np
 
 
 def write_sequence(scene: scenes.Scene, folder: Path) -> np.ndarray:

@@ -14,25 +14,24 @@ Typical use from Python (the ``litetrack-eval`` command wraps the same steps)::
 """
 
 from litetrack_ros.evaluation.baselines import (
+    create_tracker,
+    litetrack_tracker,
     LiteTrackAdapter,
+    mil_tracker,
+    nano_tracker,
     OpenCVTracker,
     TrackerAdapter,
     TrackerSetupError,
-    create_tracker,
-    litetrack_tracker,
-    mil_tracker,
-    nano_tracker,
     vit_tracker,
 )
 from litetrack_ros.evaluation.datasets import (
     DatasetError,
-    Sequence,
     discover_sequences,
     load_sequence,
     read_boxes,
+    Sequence,
 )
 from litetrack_ros.evaluation.metrics import (
-    TrackingMetrics,
     aggregate,
     center_error,
     evaluate_sequence,
@@ -40,6 +39,7 @@ from litetrack_ros.evaluation.metrics import (
     normalized_center_error,
     precision_curve,
     success_curve,
+    TrackingMetrics,
 )
 from litetrack_ros.evaluation.report import (
     build_report,
@@ -48,7 +48,7 @@ from litetrack_ros.evaluation.report import (
     plot_success,
     write_json,
 )
-from litetrack_ros.evaluation.runner import SequenceResult, run_sequence, run_trackers
+from litetrack_ros.evaluation.runner import run_sequence, run_trackers, SequenceResult
 
 __all__ = [
     'DatasetError',

@@ -74,7 +74,7 @@ class OpenCVTracker:
 
 
 def mil_tracker(name: str = 'mil') -> OpenCVTracker:
-    """OpenCV's MIL tracker (no model file; a weak classical baseline).
+    """Return OpenCV's MIL tracker (no model file; a weak classical baseline).
 
     MIL draws random samples.  The OpenCV RNG is reseeded at every ``init``,
     but part of MIL's random state is out of reach from Python, so results on
@@ -87,7 +87,7 @@ def mil_tracker(name: str = 'mil') -> OpenCVTracker:
 
 
 def nano_tracker(backbone: str | Path, head: str | Path, name: str = 'nano') -> OpenCVTracker:
-    """OpenCV's NanoTrack v2 from its two ONNX files (``backbone``, ``neckhead``)."""
+    """Return OpenCV's NanoTrack v2 from its two ONNX files (``backbone``, ``neckhead``)."""
     params = cv2.TrackerNano_Params()
     params.backbone = _require_file(backbone, 'NanoTrack backbone ONNX')
     params.neckhead = _require_file(head, 'NanoTrack head ONNX')
@@ -95,7 +95,7 @@ def nano_tracker(backbone: str | Path, head: str | Path, name: str = 'nano') -> 
 
 
 def vit_tracker(net: str | Path, name: str = 'vit') -> OpenCVTracker:
-    """OpenCV's VitTrack from its ONNX file."""
+    """Return OpenCV's VitTrack from its ONNX file."""
     params = cv2.TrackerVit_Params()
     params.net = _require_file(net, 'VitTrack ONNX')
     return OpenCVTracker(name, lambda: cv2.TrackerVit_create(params))
@@ -137,7 +137,7 @@ def litetrack_tracker(weights: str | Path | None = None, device: str = 'auto',
     that variants can be compared in one run.
     """
     # Imported here so that the OpenCV baselines work without torch installed.
-    from litetrack_ros.runtime import WeightsError, build_tracker, resolve_weights
+    from litetrack_ros.runtime import build_tracker, resolve_weights, WeightsError
 
     try:
         weights_path = resolve_weights(str(weights), None) if weights else None

@@ -17,10 +17,10 @@ from pathlib import Path
 import sys
 
 from litetrack_ros.evaluation.baselines import (
+    create_tracker,
     TRACKER_OPTIONS,
     TrackerAdapter,
     TrackerSetupError,
-    create_tracker,
 )
 from litetrack_ros.evaluation.datasets import DatasetError, discover_sequences
 from litetrack_ros.evaluation.report import (

@@ -148,7 +148,7 @@ class TrackingMetrics:
 
     @property
     def num_frames(self) -> int:
-        """Number of scored frames."""
+        """Return the number of scored frames."""
         return int(len(self.ious))
 
     @property

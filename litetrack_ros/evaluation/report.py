@@ -11,20 +11,19 @@ import math
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-import numpy as np
-
 from litetrack_ros.evaluation.datasets import Sequence
 from litetrack_ros.evaluation.metrics import (
+    aggregate,
+    evaluate_sequence,
     NORM_PRECISION_THRESHOLDS,
     PRECISION_THRESHOLDS,
     SUCCESS_THRESHOLDS,
     TrackingMetrics,
-    aggregate,
-    evaluate_sequence,
 )
 from litetrack_ros.evaluation.runner import SequenceResult
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+import numpy as np
 
 Results = Mapping[str, Mapping[str, SequenceResult]]
 

@@ -21,12 +21,11 @@ import time
 from typing import Callable, Iterable
 from typing import Sequence as SequenceOf
 
+from litetrack_ros.evaluation.baselines import TrackerAdapter
+from litetrack_ros.evaluation.datasets import DatasetError, GOT10K, read_boxes, Sequence
+from litetrack_ros.evaluation.metrics import valid_boxes
 import numpy as np
 from tqdm import tqdm
-
-from litetrack_ros.evaluation.baselines import TrackerAdapter
-from litetrack_ros.evaluation.datasets import GOT10K, DatasetError, Sequence, read_boxes
-from litetrack_ros.evaluation.metrics import valid_boxes
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,13 @@
 
 from litetrack_ros.model.config import (
     KNOWN_VARIANTS,
-    SMALL_VARIANTS,
-    VARIANTS,
     ModelConfig,
+    SMALL_VARIANTS,
     variant_name,
+    VARIANTS,
 )
-from litetrack_ros.model.head import HeadOutput, decode_boxes, hann_window
-from litetrack_ros.model.litetrack import LiteTrack, TemplateState, enable_flush_denormal
+from litetrack_ros.model.head import decode_boxes, hann_window, HeadOutput
+from litetrack_ros.model.litetrack import enable_flush_denormal, LiteTrack, TemplateState
 
 __all__ = [
     'LiteTrack',

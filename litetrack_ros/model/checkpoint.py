@@ -32,13 +32,12 @@ import types
 from typing import Any, NamedTuple
 import zipfile
 
+from litetrack_ros.model.config import ModelConfig, official_num_interaction
+from litetrack_ros.model.litetrack import LiteTrack
 import safetensors
 import safetensors.torch
 import torch
-from torch import Tensor, nn
-
-from litetrack_ros.model.config import ModelConfig, official_num_interaction
-from litetrack_ros.model.litetrack import LiteTrack
+from torch import nn, Tensor
 
 # Key of the safetensors metadata entry holding the ModelConfig as JSON.
 CONFIG_METADATA_KEY = 'litetrack_config'

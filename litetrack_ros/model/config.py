@@ -86,7 +86,7 @@ class ModelConfig:
 
     @property
     def architecture(self) -> ModelConfig:
-        """This config with the tracking settings at their defaults: the network's shape."""
+        """Return this config with the tracking settings at their defaults (the shape)."""
         return self.replace(**{name: getattr(ModelConfig, name) for name in TRACKING_FIELDS})
 
     @property

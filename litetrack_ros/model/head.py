@@ -8,7 +8,7 @@ import math
 from typing import NamedTuple
 
 import torch
-from torch import Tensor, nn
+from torch import nn, Tensor
 
 # Sigmoid outputs are clamped away from 0 and 1 (as in OSTrack); 1 - 1e-4 does not exist in
 # float16, which is one reason the maps are always returned in float32.

@@ -17,13 +17,12 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import torch
-from torch import Tensor, nn
-import torch.nn.functional as F
-
 from litetrack_ros.model.config import ModelConfig
 from litetrack_ros.model.head import CenterHead, HeadOutput
 from litetrack_ros.model.vit import Block, Mlp, PatchEmbed
+import torch
+from torch import nn, Tensor
+import torch.nn.functional as F
 
 # Initial value of the layer-scale parameters (CAE's init_values); only matters for training.
 LAYER_SCALE_INIT = 0.1
@@ -127,7 +126,7 @@ class LiteTrack(nn.Module):
 
     @property
     def num_parameters(self) -> int:
-        """Number of weights (the unused pre-training position embedding included)."""
+        """Count the weights (the unused pre-training position embedding included)."""
         return sum(param.numel() for param in self.parameters())
 
     @torch.no_grad()

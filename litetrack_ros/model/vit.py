@@ -19,7 +19,7 @@ tests compare two independent implementations.
 from __future__ import annotations
 
 import torch
-from torch import Tensor, nn
+from torch import nn, Tensor
 import torch.nn.functional as F
 
 

@@ -61,6 +61,25 @@ import time
 
 import cv2
 from diagnostic_msgs.msg import DiagnosticArray
+from litetrack_ros.frame_reader import (
+    CAMERA_VIDEO_FPS,
+    FrameSourceError,
+    is_camera,
+    open_frames,
+)
+from litetrack_ros.image_codec import decode_message
+from litetrack_ros.offline import parse_box, UsageError
+from litetrack_ros.overlay import draw_track
+from litetrack_ros.ros_tools.select_target import make_request
+from litetrack_ros.ros_tools.stamps import format_stamp, NANOSECONDS_PER_SECOND, stamp_to_ns
+from litetrack_ros.ros_tools.video_source import positive_float, positive_int
+from litetrack_ros.runtime import (
+    find_checkpoint,
+    package_weights_folder,
+    resolve_device,
+    WEIGHTS_HELP,
+)
+from litetrack_ros.srv import SetTarget
 import numpy as np
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
@@ -69,26 +88,6 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rclpy.signals import SignalHandlerOptions
 from sensor_msgs.msg import Image
 from vision_msgs.msg import Detection2DArray
-
-from litetrack_ros.frame_reader import (
-    CAMERA_VIDEO_FPS,
-    FrameSourceError,
-    is_camera,
-    open_frames,
-)
-from litetrack_ros.image_codec import decode_message
-from litetrack_ros.offline import UsageError, parse_box
-from litetrack_ros.overlay import draw_track
-from litetrack_ros.ros_tools.select_target import make_request
-from litetrack_ros.ros_tools.stamps import NANOSECONDS_PER_SECOND, format_stamp, stamp_to_ns
-from litetrack_ros.ros_tools.video_source import positive_float, positive_int
-from litetrack_ros.runtime import (
-    WEIGHTS_HELP,
-    find_checkpoint,
-    package_weights_folder,
-    resolve_device,
-)
-from litetrack_ros.srv import SetTarget
 
 PROG = 'demo'
 NAMESPACE = '/litetrack_demo'
@@ -957,8 +956,8 @@ def build_summary(recorder: Recorder, source: SourcePlan, weights: WeightsPlan,
 def format_summary(summary: dict, output: Path) -> str:
     """Format the summary printed at the end of the demo."""
     untrained = summary['untrained']
-    lines = ['LiteTrack ROS 2 demo' + (' -- UNTRAINED network: its boxes are meaningless'
-                                      if untrained else '')]
+    warning = ' -- UNTRAINED network: its boxes are meaningless' if untrained else ''
+    lines = ['LiteTrack ROS 2 demo' + warning]
     rate = f' at {summary["rate_hz"]:g} Hz' if summary['rate_hz'] else ''
     of_video = f' of {summary["video_frames"]}' if summary['video_frames'] else ''
     lines.append(f'  frames    {summary["frames"]}{of_video} received from {summary["source"]}'

@@ -38,9 +38,8 @@ import time
 import uuid
 
 import cv2
-import numpy as np
-
 from litetrack_ros.ros_tools.transport import use_large_frame_profile
+import numpy as np
 
 FRAME_SIZE = (640, 480)
 HOLD_FIRST_S = 3.0  # the camera repeats frame 0 this long, so the target can be set on it
@@ -76,7 +75,7 @@ class Outcome:
     p50: float
     p95: float
     p99: float
-    max: float
+    maximum: float
     service_p95: float
     service_max: float
     service_calls: int
@@ -89,7 +88,8 @@ class Outcome:
                    if self.service_calls else '-')
         return (f'{s.rate:4g} Hz  {s.qos:11s}  {"on " if s.debug else "off"}  {s.clients:2d}  '
                 f'{self.frames:6d}  {self.answered:7.1%}  {self.detected:7.1%}  '
-                f'{self.p50:6.1f}  {self.p95:6.1f}  {self.p99:6.1f}  {self.max:7.1f}  {service}'
+                f'{self.p50:6.1f}  {self.p95:6.1f}  {self.p99:6.1f}  {self.maximum:7.1f}  '
+                f'{service}'
                 f'  | node: processing p50 {self.node.get("latency_p50_ms", "?")} '
                 f'p95 {self.node.get("latency_p95_ms", "?")}, stamp->callback p50 '
                 f'{self.node.get("arrival_latency_p50_ms", "?")} p95 '
@@ -179,10 +179,9 @@ def run_camera(args: argparse.Namespace) -> int:
 
 def run_client(args: argparse.Namespace) -> int:
     """Call set_target (newest frame) and reset alternately until the duration is over."""
+    from litetrack_ros.srv import SetTarget  # noqa: PLC0415
     import rclpy  # noqa: PLC0415
     from std_srvs.srv import Trigger  # noqa: PLC0415
-
-    from litetrack_ros.srv import SetTarget  # noqa: PLC0415
 
     rclpy.init()
     node = rclpy.create_node(f'latency_client_{os.getpid()}')
@@ -244,12 +243,11 @@ def measure(scenario: Scenario, options: argparse.Namespace, box: tuple,
             workdir: Path) -> Outcome:
     """Run one scenario end to end and return its figures."""
     from diagnostic_msgs.msg import DiagnosticArray  # noqa: PLC0415
+    from litetrack_ros.srv import SetTarget  # noqa: PLC0415
     import rclpy  # noqa: PLC0415
     from rclpy.qos import QoSProfile, ReliabilityPolicy  # noqa: PLC0415
     from sensor_msgs.msg import Image  # noqa: PLC0415
     from vision_msgs.msg import Detection2DArray  # noqa: PLC0415
-
-    from litetrack_ros.srv import SetTarget  # noqa: PLC0415
 
     namespace = f'/lb_{uuid.uuid4().hex[:8]}'
     topic = f'{namespace}/image'

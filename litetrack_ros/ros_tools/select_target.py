@@ -26,16 +26,15 @@ import argparse
 import re
 import sys
 
+from litetrack_ros.gui import GuiUnavailableError, open_window
+from litetrack_ros.ros_tools.stamps import format_stamp
+from litetrack_ros.srv import SetTarget
 import rclpy
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from rclpy.utilities import remove_ros_args
 from vision_msgs.msg import BoundingBox2D
-
-from litetrack_ros.gui import GuiUnavailableError, open_window
-from litetrack_ros.ros_tools.stamps import format_stamp
-from litetrack_ros.srv import SetTarget
 
 DEFAULT_SERVICE = '/litetrack/set_target'
 DEFAULT_TIMEOUT_S = 5.0
@@ -144,9 +143,8 @@ def require_gui():
 def run_gui(node: Node, image_topic: str, service: str, timeout_s: float) -> int:
     """Show the newest frame, let the user draw a box, send it; return the exit status."""
     cv2 = require_gui()
+    from litetrack_ros.image_codec import decode_message, ImageDecodeError
     from sensor_msgs.msg import CompressedImage, Image
-
-    from litetrack_ros.image_codec import ImageDecodeError, decode_message
 
     compressed = image_topic.rstrip('/').endswith('/compressed')
     newest = []

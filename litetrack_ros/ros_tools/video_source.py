@@ -25,22 +25,6 @@ from dataclasses import dataclass
 import sys
 
 import cv2
-import numpy as np
-import rclpy
-from rclpy.duration import Duration
-from rclpy.executors import ExternalShutdownException
-from rclpy.node import Node
-from rclpy.qos import (
-    DurabilityPolicy,
-    HistoryPolicy,
-    QoSProfile,
-    ReliabilityPolicy,
-    qos_profile_sensor_data,
-)
-from rclpy.task import Future
-from rclpy.utilities import remove_ros_args
-from sensor_msgs.msg import Image
-
 from litetrack_ros.frame_reader import (
     FOLDER_FPS,
     FrameSource,
@@ -51,6 +35,21 @@ from litetrack_ros.frame_reader import (
 )
 from litetrack_ros.image_codec import encode_image
 from litetrack_ros.ros_tools.transport import use_large_frame_profile
+import numpy as np
+import rclpy
+from rclpy.duration import Duration
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.qos import (
+    DurabilityPolicy,
+    HistoryPolicy,
+    qos_profile_sensor_data,
+    QoSProfile,
+    ReliabilityPolicy,
+)
+from rclpy.task import Future
+from rclpy.utilities import remove_ros_args
+from sensor_msgs.msg import Image
 
 ENCODINGS = ('rgb8', 'bgr8')
 QOS_CHOICES = ('reliable', 'sensor_data')
@@ -137,7 +136,7 @@ class VideoSourceNode(Node):
 
     @property
     def topic_name(self) -> str:
-        """The fully resolved topic, remappings applied."""
+        """Return the fully resolved topic, remappings applied."""
         return self._publisher.topic_name
 
     def wait_for_delivery(self, timeout: Duration = DELIVERY_TIMEOUT) -> bool:
@@ -258,7 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help='header.frame_id (default: %(default)s)')
     parser.add_argument('--rate', type=positive_float,
                         help="frames per second (default: the video's fps, 30 for a folder, "
-                             "as delivered for a camera)")
+                             'as delivered for a camera)')
     parser.add_argument('--loop', action='store_true',
                         help='start over at the end of a video or folder')
     parser.add_argument('--max-frames', type=positive_int, metavar='N',

@@ -25,25 +25,24 @@ from pathlib import Path
 import sys
 from typing import Sequence
 
-import torch
-
 from litetrack_ros.model.config import ModelConfig
 from litetrack_ros.model.litetrack import enable_flush_denormal
 from litetrack_ros.runtime import resolve_device
 from litetrack_ros.train.data import (
     DataError,
-    PairDataset,
-    ProcessingParams,
     open_source,
+    PairDataset,
     parse_data_spec,
+    ProcessingParams,
 )
 from litetrack_ros.train.trainer import (
-    MODEL_VARIANTS,
-    TrainSettings,
     build_model,
     load_training_state,
+    MODEL_VARIANTS,
     train,
+    TrainSettings,
 )
+import torch
 
 PROG = 'litetrack-train'
 CONFIG_FIELDS = ('depth', 'num_interaction', 'embed_dim', 'num_heads', 'template_size',

@@ -39,13 +39,12 @@ import re
 from typing import Protocol
 
 import cv2
-import numpy as np
-import torch
-from torch.utils.data import Dataset
-
 from litetrack_ros import scenes
 from litetrack_ros.geometry import box_to_template_coords, crop_square, normalize_image
 from litetrack_ros.model.config import ModelConfig
+import numpy as np
+import torch
+from torch.utils.data import Dataset
 
 Rng = np.random.Generator
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp')
@@ -397,7 +396,7 @@ def parse_data_spec(spec: str) -> tuple[str, Path | None]:
 
 def jittered_box(rng: Rng, box: np.ndarray, center_jitter: float,
                  scale_jitter: float) -> np.ndarray:
-    """OSTrack's ``get_frame``-time jitter: log-normal size, uniform centre shift."""
+    """Jitter a box as OSTrack's ``get_frame`` does: log-normal size, uniform centre shift."""
     size = box[2:4] * np.exp(rng.normal(size=2) * scale_jitter)
     max_offset = math.sqrt(float(size.prod())) * center_jitter
     center = box[0:2] + 0.5 * box[2:4] + max_offset * (rng.random(2) - 0.5)

@@ -23,16 +23,15 @@ import re
 import sys
 from typing import Sequence
 
-from torch import Tensor
-
 from litetrack_ros.model.checkpoint import (
+    build_model,
     Checkpoint,
     CheckpointError,
-    build_model,
     load_checkpoint,
     save_safetensors,
 )
 from litetrack_ros.model.config import ModelConfig
+from torch import Tensor
 
 PROG = 'litetrack-prune'
 BLOCK_KEY = re.compile(r'^backbone\.blocks\.(\d+)\.(.+)$')

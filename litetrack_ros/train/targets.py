@@ -17,11 +17,10 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
+from litetrack_ros.model.head import HeadOutput
 import numpy as np
 import torch
 from torch import Tensor
-
-from litetrack_ros.model.head import HeadOutput
 
 FOCAL_WEIGHT = 1.0
 L1_WEIGHT = 5.0
@@ -31,7 +30,7 @@ MIN_OVERLAP = 0.7
 
 
 def gaussian_radius(height: float, width: float, min_overlap: float = MIN_OVERLAP) -> float:
-    """CenterNet's ``gaussian_radius`` (with its well-known formula, as OSTrack uses it)."""
+    """Return CenterNet's ``gaussian_radius`` (with its well-known formula, as OSTrack uses it)."""
     b1 = height + width
     c1 = width * height * (1 - min_overlap) / (1 + min_overlap)
     r1 = (b1 + math.sqrt(b1 ** 2 - 4 * c1)) / 2
@@ -71,7 +70,7 @@ def gaussian_heatmap(box_cxcywh: np.ndarray, feat_size: int) -> np.ndarray:
 
 
 def focal_loss(prediction: Tensor, target: Tensor) -> Tensor:
-    """CenterNet focal loss (alpha 2, beta 4), normalised by the number of peaks."""
+    """Return CenterNet's focal loss (alpha 2, beta 4), normalised by the number of peaks."""
     prediction = prediction.float().clamp(1e-12, 1.0)
     positive = target.eq(1).float()
     negative = 1.0 - positive

@@ -19,15 +19,14 @@ from pathlib import Path
 import time
 from typing import Any, Callable, Iterator
 
-import torch
-from torch import nn
-from torch.utils.data import DataLoader
-
 from litetrack_ros.model.checkpoint import load_checkpoint, save_safetensors
 from litetrack_ros.model.config import KNOWN_VARIANTS, ModelConfig
 from litetrack_ros.model.litetrack import LiteTrack
-from litetrack_ros.train.data import PairDataset, collate
+from litetrack_ros.train.data import collate, PairDataset
 from litetrack_ros.train.targets import build_targets, tracking_loss
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
 
 # The known variants plus 'micro', a toy size for tests.
 MODEL_VARIANTS: dict[str, ModelConfig] = {
