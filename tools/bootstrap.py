@@ -51,7 +51,7 @@ class Distro:
 
     @property
     def python(self) -> Path:
-        """The venv's interpreter."""
+        """Return the venv's interpreter."""
         return self.venv / 'bin' / 'python'
 
 
