@@ -134,7 +134,7 @@ def test_publishes_folder_with_stamps_frame_id_and_max_frames(image_folder):
     before_ns = time.time_ns()
     received, returncode, output = receive_from_video_source(
         [image_folder, '--topic', topic, '--max-frames', '3', '--rate', str(rate_hz),
-         '--frame-id', 'test_camera', '--start-delay', '1.5'], topic, expected=3)
+         '--frame-id', 'test_camera', '--start-delay', '4'], topic, expected=3)
 
     assert returncode == 0, output
     assert len(received) == 3, output
@@ -157,7 +157,7 @@ def test_loops_in_bgr8_on_a_remapped_topic(image_folder):
     topic = unique_topic()
     received, returncode, output = receive_from_video_source(
         [image_folder, '--loop', '--max-frames', '6', '--rate', '30', '--encoding', 'bgr8',
-         '--start-delay', '1.5', '--ros-args', '-r', f'image:={topic}'], topic, expected=6)
+         '--start-delay', '4', '--ros-args', '-r', f'image:={topic}'], topic, expected=6)
 
     assert returncode == 0, output
     assert len(received) == 6, output

@@ -87,7 +87,6 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rclpy.signals import SignalHandlerOptions
-from rclpy.subscription import MessageInfo
 from sensor_msgs.msg import Image
 from vision_msgs.msg import Detection2DArray
 
@@ -607,7 +606,7 @@ class Recorder(Node):
             self._request_target(record)
         self._write_decided_frames()
 
-    def _on_detections(self, message: Detection2DArray, info: MessageInfo) -> None:
+    def _on_detections(self, message: Detection2DArray, info: dict) -> None:  # MessageInfo
         # When the middleware received it: this process's own backlog (it also
         # handles every image) is not the pipeline's latency.
         received_ns = info.get('received_timestamp') or self.get_clock().now().nanoseconds
