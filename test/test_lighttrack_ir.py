@@ -142,6 +142,7 @@ def track_auc(tracker: Tracker, sequence) -> float:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # ~20 s on a quiet 2-core machine; 10x that under heavy load
 @pytest.mark.parametrize('name', sorted(AUC_BARS))
 def test_tracking_auc_matches_the_ir_through_the_same_procedure(converted, ir_net, name):
     sequence = load_sequence(name)
