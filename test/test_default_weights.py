@@ -14,6 +14,7 @@ from sequences import SEQUENCES_DIR
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 WEIGHTS = REPO_ROOT / 'weights' / 'litetrack_default_s.safetensors'
+VAL_DIR = SEQUENCES_DIR.parent / 'val'
 MAX_BYTES = 25 * 1024 * 1024
 
 
@@ -22,22 +23,35 @@ def test_default_weights_are_a_small_member_with_their_tracking_settings():
     config = load_model(WEIGHTS).config
     assert variant_name(config) == 'S4'
     assert (config.template_factor, config.search_factor) == (2.0, 4.0)
-    assert 0 < config.size_update_rate < 1
+    # Chosen on ../shared/data/val (weights/MODEL_CARD.md): LightTrack's selection.
+    assert (config.size_update_rate, config.scale_penalty_k) == (0.7, 0.15)
+    assert config.score_weighted_size_update is True and config.window_influence is None
+
+
+def evaluate(dataset: Path, out: Path) -> dict:
+    """Per-sequence AUC of the default weights (fp32) from litetrack-eval in a fresh process."""
+    completed = subprocess.run(
+        [sys.executable, '-m', 'litetrack_ros.evaluation.cli', str(dataset),
+         '--tracker', f'litetrack:weights={WEIGHTS},device=cpu,precision=fp32,name=default',
+         '--out', str(out), '--no-progress'],
+        capture_output=True, text=True, timeout=900)
+    assert completed.returncode == 0, completed.stderr
+    entry = json.loads((out / 'results.json').read_text())['trackers']['default']
+    return {name: values['auc'] for name, values in entry['sequences'].items()}
+
+
+@pytest.mark.skipif(not VAL_DIR.is_dir(), reason='../shared/data/val not available')
+def test_default_weights_on_the_validation_set(tmp_path):
+    # Measured 0.528 mean, 0.324 lowest (libby); margins for other CPUs' float rounding.
+    auc = evaluate(VAL_DIR, tmp_path / 'val')
+    assert len(auc) == 6
+    assert sum(auc.values()) / len(auc) >= 0.50, auc
+    assert min(auc.values()) >= 0.28, auc
 
 
 @pytest.mark.skipif(not SEQUENCES_DIR.is_dir(), reason='../shared/data not available')
-def test_default_weights_beat_opencv_mil_on_both_sequences(tmp_path):
-    # The bar the weights were published with (weights/MODEL_CARD.md). A fresh
-    # process, as MIL keeps random state inside OpenCV between trackers.
-    out = tmp_path / 'eval'
-    completed = subprocess.run(
-        [sys.executable, '-m', 'litetrack_ros.evaluation.cli', str(SEQUENCES_DIR),
-         '--tracker', f'litetrack:weights={WEIGHTS},device=cpu,precision=fp32,name=default',
-         '--tracker', 'mil', '--out', str(out), '--no-progress'],
-        capture_output=True, text=True, timeout=300)
-    assert completed.returncode == 0, completed.stderr
-    trackers = json.loads((out / 'results.json').read_text())['trackers']
-    for sequence in ('bag', 'crossing'):
-        ours = trackers['default']['sequences'][sequence]['auc']
-        mil = trackers['mil']['sequences'][sequence]['auc']
-        assert ours > mil, f'{sequence}: default weights AUC {ours:.3f} vs MIL {mil:.3f}'
+def test_default_weights_on_the_test_set(tmp_path):
+    # Measured once, after every choice was made on val/: bag 0.748, crossing 0.507
+    # (TrackerMIL 0.36 / 0.16 over 3 seeds; the previous default 0.730 / 0.194).
+    auc = evaluate(SEQUENCES_DIR, tmp_path / 'test')
+    assert auc['bag'] >= 0.70 and auc['crossing'] >= 0.45, auc
