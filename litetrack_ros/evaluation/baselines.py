@@ -128,7 +128,8 @@ class LiteTrackAdapter:
 def litetrack_tracker(weights: str | Path | None = None, device: str = 'auto',
                       precision: str = 'auto', search_size: int | None = None,
                       variant: str = 'auto', name: str | None = None,
-                      size_update_rate: float | None = None) -> LiteTrackAdapter:
+                      size_update_rate: float | None = None,
+                      compile: bool = False) -> LiteTrackAdapter:
     """Build LiteTrack from settings, the same way the ROS node does.
 
     Without ``weights`` the network is untrained (seeded random weights) and
@@ -144,7 +145,7 @@ def litetrack_tracker(weights: str | Path | None = None, device: str = 'auto',
         tracker, info = build_tracker(
             weights_path, device=device, precision=precision, variant=variant,
             search_size=search_size or 0, allow_untrained=True,
-            size_update_rate=size_update_rate)
+            size_update_rate=size_update_rate, compile=compile)
     except (WeightsError, ValueError) as error:
         raise TrackerSetupError(str(error)) from error
     if name is None:
@@ -160,7 +161,8 @@ def litetrack_tracker(weights: str | Path | None = None, device: str = 'auto',
 
 # Options each tracker kind accepts (``name`` is accepted by all of them).
 TRACKER_OPTIONS: dict[str, tuple[str, ...]] = {
-    'litetrack': ('weights', 'device', 'precision', 'search_size', 'variant', 'size_update_rate'),
+    'litetrack': ('weights', 'device', 'precision', 'search_size', 'variant', 'size_update_rate',
+                  'compile'),
     'mil': (),
     'nano': ('backbone', 'head'),
     'vit': ('net',),
@@ -201,7 +203,8 @@ def create_tracker(kind: str, **options: str) -> TrackerAdapter:
                                  precision=options.get('precision', 'auto'),
                                  search_size=_number(options, 'search_size', int),
                                  variant=options.get('variant', 'auto'), name=name,
-                                 size_update_rate=_number(options, 'size_update_rate', float))
+                                 size_update_rate=_number(options, 'size_update_rate', float),
+                                 compile=_number(options, 'compile', int) == 1)
     missing = [key for key in TRACKER_OPTIONS[kind] if not options.get(key)]
     if missing:
         example = ','.join(f'{key}=PATH' for key in TRACKER_OPTIONS[kind])

@@ -36,7 +36,7 @@ PROG = 'litetrack-eval'
 TRACKER_HELP = (
     'tracker to evaluate, repeatable: KIND[:key=value,...]. Kinds: '
     'litetrack[:weights=PATH,device=auto|cpu|cuda,precision=auto|fp32|fp16|bf16,'
-    'search_size=N,variant=B6,size_update_rate=R] (no weights: an untrained network, '
+    'search_size=N,variant=B6,size_update_rate=R,compile=1] (no weights: an untrained network, '
     'named litetrack-untrained); '
     'mil; nano:backbone=PATH,head=PATH; vit:net=PATH. Every kind also takes name=LABEL.'
 )
