@@ -253,6 +253,8 @@ def test_fast_camera_slow_model_drops_stale_frames(namespace, tmp_path):
     from sensor_msgs.msg import Image
     from vision_msgs.msg import Detection2DArray
 
+    from litetrack_ros import runtime
+
     image_topic = f'{namespace}/image'
     # A random network as wide and deep as LiteTrack-B4: well over 1/60 s per
     # frame on a CPU, so frames arrive faster than they can be tracked.
@@ -298,6 +300,9 @@ def test_fast_camera_slow_model_drops_stale_frames(namespace, tmp_path):
     node_diagnostics = [d for d in diagnostics if d.status and namespace in d.status[0].name]
     values = {kv.key: kv.value for kv in node_diagnostics[-1].status[0].values}
     assert int(values['frames_dropped']) > 0, values
+    # auto precision follows the CPU (bf16 where native); nothing compiled unless asked.
+    assert values['precision'] == runtime.resolve_precision('auto', 'cpu')
+    assert values['compile'] == 'off'
     assert float(values['tracking_rate_hz']) < float(values['input_rate_hz'])
     # Queued frames would make the latency grow by ~the processing time every
     # frame (tens of seconds over this run); dropping stale frames keeps it flat.
