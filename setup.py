@@ -32,11 +32,14 @@ setup(
                  ['weights/litetrack_default_s.safetensors', 'weights/MODEL_CARD.md'])],
     extras_require={
         'test': ['pytest>=7', 'ruff>=0.6'],
+        # litetrack-export: torch.onnx's exporter needs onnxscript; --check runs onnxruntime.
+        'export': ['onnx>=1.16', 'onnxscript>=0.5', 'onnxruntime>=1.18'],
     },
     entry_points={
         'console_scripts': [
             'litetrack-convert = litetrack_ros.convert:main',
             'litetrack-bench = litetrack_ros.bench:main',
+            'litetrack-export = litetrack_ros.export:main',
             'litetrack-eval = litetrack_ros.evaluation.cli:main',
             'litetrack-track = litetrack_ros.offline:main',
             'litetrack-train = litetrack_ros.train.cli:main',

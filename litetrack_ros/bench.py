@@ -1,23 +1,28 @@
 # Copyright 2026 The litetrack_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""``litetrack-bench``: latency of LiteTrack against a straightforward baseline.
+"""``litetrack-bench``: latency of LiteTrack against upstream's own per-frame forward.
 
-For each variant, device and precision the tool times, in one process:
+For each variant, device, precision and (with ``--compile``) mode the tool
+times, in one process:
 
-* the template step (``LiteTrack.encode_template``, once per target) and
+* the template step (``encode_template``, once per target) and
   ``Tracker.initialize`` (crop + normalise + template step);
-* the search step (``LiteTrack.track_search`` with cached template keys/values);
+* the search step (``track_search`` with cached template keys/values);
 * the whole ``Tracker.track`` on a 640x480 frame (crop, normalise, network,
   decode, map back).
 
-The search step and ``track()`` are compared with a baseline that a naive port
-would be: the same weights in float32, eager, computing every interaction layer
-over ``[z; x]`` without cached keys/values and recomputing the template part on
-every frame (``LiteTrack.forward_baseline``). Candidate and baseline calls
-alternate within each iteration so that background load slows both alike.
-Before timing, the float32 cached path is checked against the baseline
-(max abs difference of the output maps <= 1e-4); a mismatch aborts the run.
-
+Every step is compared with the honest baseline: what the official tracker
+(TsingWei/LiteTrack, ``lib/test/tracker/litetrack.py``) computes, with the same
+weights, in float32, eager: the template tokens are computed once at
+``initialize`` and kept, and each frame every interaction layer re-projects
+q/k/v of ``[z; x]`` and uses explicit attention
+(``LiteTrack.forward_upstream``). One function per model family builds its
+baseline (:func:`litetrack_baseline`). Candidates are prepared as
+``runtime.build_tracker`` prepares them (channels-last convolution weights on
+CPU), so the figures are those of the default settings. Candidate and baseline
+calls alternate within each iteration so that background load slows both alike.
+Before timing, the float32 candidate is checked against the baseline (max abs
+difference of the output maps <= 1e-4); a mismatch aborts the run.
 A LightTrack checkpoint (``--weights``) is timed against its own honest
 baseline, the official per-frame forward: template features computed once as
 the official tracker does, then the search branch, both neck BatchNorms, the
@@ -43,12 +48,14 @@ import sys
 import time
 from typing import Any, Callable, Iterator, Sequence
 
-from litetrack_ros.model import HeadOutput, LiteTrack, ModelConfig, TemplateState, VARIANTS
+from litetrack_ros.cpu_features import cpu_features
+from litetrack_ros.model import HeadOutput, LiteTrack, ModelConfig, VARIANTS
 from litetrack_ros.model.checkpoint import CheckpointError, load_model
+from litetrack_ros.model.compiled import compile_litetrack
 from litetrack_ros.model.config import variant_name
 from litetrack_ros.model.lighttrack import LightTrack, SiamOutput
 from litetrack_ros.model.litetrack import enable_flush_denormal
-from litetrack_ros.runtime import DTYPES, resolve_device
+from litetrack_ros.runtime import DTYPES, prepare_network, resolve_device
 from litetrack_ros.tracker import Tracker
 import numpy as np
 import torch
@@ -64,12 +71,14 @@ DEFAULT_SEARCH_SIZE = ModelConfig.search_size
 EXIT_BAD_INPUT = 2
 EXIT_MISMATCH = 3
 RANDOM_WEIGHTS_NOTE = 'random weights (timing only)'
-BASELINE_NOTE = ('baseline: same weights, fp32, eager, uncached forward_baseline over [z; x] '
-                 '(template recomputed every frame); x faster = baseline median / median')
+BASELINE_NOTE = ('baseline: upstream-equivalent per-frame forward (official tracker: template '
+                 'tokens kept from initialize, each interaction layer re-projects q/k/v of '
+                 '[z; x] with explicit attention), same weights, fp32, eager; '
+                 'x faster = baseline median / median')
 
 
 class MismatchError(RuntimeError):
-    """The cached network and the uncached baseline disagree: timings would be meaningless."""
+    """The candidate network and the baseline disagree: timings would be meaningless."""
 
 
 # --------------------------------------------------------------------------- statistics
@@ -111,29 +120,32 @@ class Comparison:
                 'speedup': self.speedup}
 
 
+STEPS = ('template', 'initialize', 'search', 'track')
+STEP_LABELS = {'template': 'template', 'initialize': 'initialize()', 'search': 'search',
+               'track': 'track()'}
+
+
 @dataclass(frozen=True)
 class BenchResult:
-    """Everything measured for one variant on one device in one precision."""
+    """Everything measured for one variant on one device in one precision and mode."""
 
     variant: str
     config: dict[str, Any]
     parameters: int
     device: str
     precision: str
-    max_abs_diff: float  # this precision's cached maps vs. the fp32 baseline
-    template: Timing
-    initialize: Timing
-    search: Comparison
-    track: Comparison
+    mode: str  # 'eager' or 'compiled'
+    max_abs_diff: float  # this candidate's maps vs. the fp32 baseline's
+    steps: dict[str, Comparison]  # STEPS -> candidate vs. baseline
+    compile_seconds: float | None = None  # compilation + warm-up, when compiled
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-serialisable dict."""
         return {
             'variant': self.variant, 'config': self.config, 'parameters': self.parameters,
-            'device': self.device, 'precision': self.precision,
-            'max_abs_diff': self.max_abs_diff,
-            'template': asdict(self.template), 'initialize': asdict(self.initialize),
-            'search': self.search.to_dict(), 'track': self.track.to_dict(),
+            'device': self.device, 'precision': self.precision, 'mode': self.mode,
+            'max_abs_diff': self.max_abs_diff, 'compile_seconds': self.compile_seconds,
+            **{step: self.steps[step].to_dict() for step in STEPS},
         }
 
 
@@ -207,27 +219,34 @@ def synthetic_frame(seed: int = 0) -> np.ndarray:
     return frame
 
 
-class UncachedBaseline:
-    """Tracker-compatible network that runs ``forward_baseline`` on every frame.
+class UpstreamLiteTrack:
+    """Tracker-compatible LiteTrack that computes what the official tracker computes.
 
-    Like a naive tracker, it keeps only the template crop and box, and pushes them
-    through the network again with each search crop.
+    ``initialize`` runs upstream's template pass (``forward_z``, explicit attention)
+    and keeps the template tokens; every frame runs ``forward_upstream``: nothing
+    but the tokens is reused.
     """
 
     def __init__(self, net: LiteTrack) -> None:
         self.net = net
         self.config = net.config
 
-    def encode_template(self, template: torch.Tensor,
-                        box_xyxy: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Keep the inputs: nothing is precomputed."""
-        return template, box_xyxy
+    def encode_template(self, template: torch.Tensor, box_xyxy: torch.Tensor) -> torch.Tensor:
+        """Template tokens, as upstream's ``initialize`` keeps them."""
+        return self.net.template_tokens(template, box_xyxy, explicit=True)
 
-    def track_search(self, state: tuple[torch.Tensor, torch.Tensor],
-                     search: torch.Tensor) -> HeadOutput:
-        """Run the whole uncached network over [template; search]."""
-        template, box_xyxy = state
-        return self.net.forward_baseline(template, box_xyxy, search)
+    def track_search(self, state: torch.Tensor, search: torch.Tensor) -> HeadOutput:
+        """Upstream's per-frame network forward."""
+        return self.net.forward_upstream(state, search)
+
+
+def litetrack_baseline(net: LiteTrack) -> UpstreamLiteTrack:
+    """Return the honest baseline for LiteTrack: upstream's per-frame forward, fp32, eager.
+
+    One such function per model family: it takes the family's float32 network
+    and returns a Tracker-compatible network computing what upstream computes.
+    """
+    return UpstreamLiteTrack(net)
 
 
 # --------------------------------------------------------------------------- validation
@@ -251,99 +270,129 @@ def exact_float32() -> Iterator[None]:
         torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved
 
 
-def cached_vs_baseline(net: LiteTrack, baseline: LiteTrack, inputs: NetworkInputs) -> float:
-    """Max abs difference between ``net``'s cached path and the fp32 uncached baseline."""
+def candidate_vs_baseline(candidate: Any, baseline: Any, inputs: NetworkInputs) -> float:
+    """Max abs difference between a candidate's maps and the fp32 baseline's."""
+    dtype = getattr(candidate, 'dtype', torch.float32)
     with torch.inference_mode(), exact_float32():
-        state = net.encode_template(inputs.template, inputs.box_xyxy)
-        cached = net.track_search(state, inputs.search)
-        reference = baseline.forward_baseline(inputs.template, inputs.box_xyxy, inputs.search)
-    return max_abs_diff(cached, reference)
+        state = candidate.encode_template(inputs.template.to(dtype), inputs.box_xyxy.to(dtype))
+        out = candidate.track_search(state, inputs.search.to(dtype))
+        reference = baseline.track_search(
+            baseline.encode_template(inputs.template, inputs.box_xyxy), inputs.search)
+    return max_abs_diff(out, reference)
 
 
-def check_cache(baseline: LiteTrack, inputs: NetworkInputs, label: str) -> float:
-    """Raise :class:`MismatchError` unless the fp32 cached path matches the baseline."""
-    diff = cached_vs_baseline(baseline, baseline, inputs)
+def check_candidate(candidate: Any, baseline: Any, inputs: NetworkInputs, label: str) -> float:
+    """Raise :class:`MismatchError` unless the fp32 candidate matches the baseline."""
+    diff = candidate_vs_baseline(candidate, baseline, inputs)
     if not diff <= TOLERANCE:  # also catches NaN
         raise MismatchError(
-            f'{label}: cached and uncached (baseline) outputs differ by {diff:.3g} > '
-            f'{TOLERANCE:g} in float32; refusing to time a network that computes something '
-            'else than the baseline')
+            f'{label}: the network and the upstream-equivalent baseline differ by {diff:.3g} '
+            f'> {TOLERANCE:g} in float32; refusing to time a network that computes '
+            'something else than the baseline')
     return diff
 
 
 # --------------------------------------------------------------------------- benchmark
 
 
-def time_network(net: LiteTrack, baseline: LiteTrack, inputs: NetworkInputs, device: str,
+def time_network(net: Any, baseline: Any, inputs: NetworkInputs, device: str,
                  warmup: int, frames: int) -> dict[str, list[float]]:
-    """Time encode_template and the cached search step, interleaved with the baseline."""
+    """Time the template and search steps, interleaved with the baseline's."""
+    dtype = getattr(net, 'dtype', torch.float32)
+    template, box, search = (t.to(dtype) for t in (inputs.template, inputs.box_xyxy,
+                                                   inputs.search))
     with torch.inference_mode():
-        state: TemplateState = net.encode_template(inputs.template, inputs.box_xyxy)
+        state = net.encode_template(template, box)
+        baseline_state = baseline.encode_template(inputs.template, inputs.box_xyxy)
 
     def candidate() -> dict[str, float]:
-        template_s, _ = timed(device, lambda: net.encode_template(inputs.template,
-                                                                  inputs.box_xyxy))
-        search_s, _ = timed(device, lambda: net.track_search(state, inputs.search))
+        template_s, _ = timed(device, lambda: net.encode_template(template, box))
+        search_s, _ = timed(device, lambda: net.track_search(state, search))
         return {'template': template_s, 'search': search_s}
 
     def reference() -> dict[str, float]:
-        seconds, _ = timed(device, lambda: baseline.forward_baseline(
-            inputs.template, inputs.box_xyxy, inputs.search))
-        return {'baseline_search': seconds}
+        template_s, _ = timed(device, lambda: baseline.encode_template(inputs.template,
+                                                                       inputs.box_xyxy))
+        search_s, _ = timed(device, lambda: baseline.track_search(baseline_state, inputs.search))
+        return {'baseline_template': template_s, 'baseline_search': search_s}
 
     with torch.inference_mode():
         return run_interleaved([candidate, reference], warmup, frames)
 
 
-def time_tracker(net: LiteTrack, baseline: LiteTrack, device: str, dtype: torch.dtype,
+def time_tracker(net: Any, baseline: Any, device: str, dtype: torch.dtype,
                  warmup: int, frames: int) -> dict[str, list[float]]:
     """Time Tracker.initialize and Tracker.track, interleaved with a baseline tracker."""
     frame = synthetic_frame()
     tracker = Tracker(net, device=device, dtype=dtype)
-    reference_tracker = Tracker(UncachedBaseline(baseline), device=device, dtype=torch.float32)
+    reference_tracker = Tracker(baseline, device=device, dtype=torch.float32)
 
     # Every frame is tracked right after initialize, so that each one searches the same
     # region: with random weights the box would otherwise wander and change the crop cost.
-    def candidate() -> dict[str, float]:
-        initialize_s, _ = timed(device, lambda: tracker.initialize(frame, TARGET_BOX_XYWH))
-        track_s, _ = timed(device, lambda: tracker.track(frame))
-        return {'initialize': initialize_s, 'track': track_s}
+    def trial(chosen: Tracker, prefix: str) -> Callable[[], dict[str, float]]:
+        def run() -> dict[str, float]:
+            initialize_s, _ = timed(device, lambda: chosen.initialize(frame, TARGET_BOX_XYWH))
+            track_s, _ = timed(device, lambda: chosen.track(frame))
+            return {prefix + 'initialize': initialize_s, prefix + 'track': track_s}
+        return run
 
-    def reference() -> dict[str, float]:
-        reference_tracker.initialize(frame, TARGET_BOX_XYWH)
-        seconds, _ = timed(device, lambda: reference_tracker.track(frame))
-        return {'baseline_track': seconds}
+    return run_interleaved([trial(tracker, ''), trial(reference_tracker, 'baseline_')],
+                           warmup, frames)
 
-    return run_interleaved([candidate, reference], warmup, frames)
+
+@dataclass(frozen=True)
+class Candidate:
+    """A network to time against the baseline: prepared, maybe compiled."""
+
+    precision: str
+    mode: str
+    network: Any
+    compile_seconds: float | None = None
+
+
+def candidates_for(net_fp32: LiteTrack, device: str, precisions: Sequence[str],
+                   compile_too: bool) -> Iterator[Candidate]:
+    """Yield the eager (and, with ``compile_too``, compiled) candidates one at a time."""
+    for precision in precisions:
+        # Prepared as runtime.build_tracker prepares it; the baseline stays untouched.
+        net = prepare_network(copy.deepcopy(net_fp32), device, DTYPES[precision])
+        yield Candidate(precision, 'eager', net)
+        if compile_too:
+            print(f'compiling {precision} on {device}...', file=sys.stderr, flush=True)
+            result = compile_litetrack(net)
+            print(result.message, file=sys.stderr, flush=True)
+            if result.compiled:
+                yield Candidate(precision, 'compiled', result.network, result.seconds)
+        del net
 
 
 def bench_network(name: str, net_fp32: LiteTrack, device: str, precisions: Sequence[str],
-                  warmup: int, frames: int) -> list[BenchResult]:
-    """Validate, then time one network on one device in each precision."""
-    baseline = net_fp32.to(device=device, dtype=torch.float32).eval()
-    inputs = network_inputs(baseline.config, device)
-    fp32_diff = check_cache(baseline, inputs, f'{name} on {device}')
-    parameters = baseline.num_parameters
+                  warmup: int, frames: int, compile_too: bool = False) -> list[BenchResult]:
+    """Validate, then time one network on one device in each precision (and mode)."""
+    reference_net = net_fp32.to(device=device, dtype=torch.float32).eval()
+    baseline = litetrack_baseline(reference_net)
+    inputs = network_inputs(reference_net.config, device)
     results = []
-    for precision in precisions:
-        print(f'timing {name} on {device} in {precision}...', file=sys.stderr, flush=True)
-        dtype = DTYPES[precision]
-        # The baseline stays float32; a reduced-precision candidate gets its own copy.
-        net = baseline if dtype == torch.float32 else copy.deepcopy(baseline).to(dtype=dtype)
-        diff = fp32_diff if net is baseline else cached_vs_baseline(net, baseline, inputs)
-        network = time_network(net, baseline, inputs, device, warmup, frames)
+    for candidate in candidates_for(reference_net, device, precisions, compile_too):
+        label = f'{name} on {device} in {candidate.precision} ({candidate.mode})'
+        if DTYPES[candidate.precision] == torch.float32:
+            diff = check_candidate(candidate.network, baseline, inputs, label)
+        else:
+            diff = candidate_vs_baseline(candidate.network, baseline, inputs)
+        print(f'timing {label}...', file=sys.stderr, flush=True)
+        dtype = DTYPES[candidate.precision]
+        network = time_network(candidate.network, baseline, inputs, device, warmup, frames)
         # Tracker runs its own calls under inference_mode, as in the node.
-        tracking = time_tracker(net, baseline, device, dtype, warmup, frames)
+        tracking = time_tracker(candidate.network, baseline, device, dtype, warmup, frames)
+        samples = {**network, **tracking}
+        steps = {step: Comparison(Timing.from_seconds(samples[step]),
+                                  Timing.from_seconds(samples['baseline_' + step]))
+                 for step in STEPS}
         results.append(BenchResult(
-            variant=name, config=baseline.config.to_dict(), parameters=parameters,
-            device=device, precision=precision, max_abs_diff=diff,
-            template=Timing.from_seconds(network['template']),
-            initialize=Timing.from_seconds(tracking['initialize']),
-            search=Comparison(Timing.from_seconds(network['search']),
-                              Timing.from_seconds(network['baseline_search'])),
-            track=Comparison(Timing.from_seconds(tracking['track']),
-                             Timing.from_seconds(tracking['baseline_track']))))
-        del net
+            variant=name, config=reference_net.config.to_dict(),
+            parameters=reference_net.num_parameters, device=device,
+            precision=candidate.precision, mode=candidate.mode, max_abs_diff=diff,
+            steps=steps, compile_seconds=candidate.compile_seconds))
     return results
 
 
@@ -468,28 +517,28 @@ def bench_lighttrack(name: str, net_fp32: LightTrack, device: str, precisions: S
 # --------------------------------------------------------------------------- report
 
 
-def cpu_model() -> str:
-    """CPU model name from /proc/cpuinfo, else what the platform module knows."""
+def load_average() -> float | None:
+    """1-minute load average (None where the OS does not tell)."""
     try:
-        for line in Path('/proc/cpuinfo').read_text().splitlines():
-            if line.startswith(('model name', 'Model', 'Hardware')) and ':' in line:
-                return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or 'unknown CPU'
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
 
 
 def machine_info(devices: Sequence[str]) -> dict[str, Any]:
     """Describe the machine the figures come from."""
     gpus = sorted({torch.cuda.get_device_name(d) for d in devices if d.startswith('cuda')})
+    cpu = cpu_features()
     return {
-        'cpu': cpu_model(),
+        'cpu': cpu.model,
+        'cpu_features': cpu.to_dict(),
         'cores': os.cpu_count(),
         'torch': torch.__version__,
         'threads': torch.get_num_threads(),
         'cuda': torch.version.cuda,
         'gpus': gpus,
         'python': platform.python_version(),
+        'load_average_start': load_average(),
     }
 
 
@@ -497,9 +546,14 @@ def header_lines(machine: dict[str, Any], settings: dict[str, Any]) -> list[str]
     """Lines above the table: machine, weights, settings, baseline definition."""
     gpu = f' | GPU: {", ".join(machine["gpus"])}' if machine['gpus'] else ''
     weights = settings['weights'] or RANDOM_WEIGHTS_NOTE
+    features = machine['cpu_features']
+    native = 'yes' if features['native_bf16'] else 'no'
     return [
         f'litetrack-bench | CPU: {machine["cpu"]} ({machine["cores"]} cores) | '
         f'torch {machine["torch"]} | {machine["threads"]} threads{gpu}',
+        f'CPU flags: {" ".join(features["flags"]) or "none"} | torch CPU capability '
+        f'{features["torch_capability"]} | native bf16 matmul: {native} | '
+        f'load average at start: {machine["load_average_start"]}',
         f'weights: {weights} | search {settings["search_size"]} px | '
         f'track() on a {FRAME_WIDTH}x{FRAME_HEIGHT} frame | {settings["frames"]} timed '
         f'frames after {settings["warmup"]} warm-up, interleaved with the baseline',
@@ -513,24 +567,24 @@ def _ms(value: float) -> str:
 
 def table_rows(result: BenchResult) -> list[list[str]]:
     """Table rows of one result: template, initialize(), search, track()."""
-    lead = [result.variant, f'{result.parameters / 1e6:.1f}M', result.device, result.precision]
+    lead = [result.variant, f'{result.parameters / 1e6:.1f}M', result.device, result.precision,
+            result.mode]
     rows = []
-    for step, timing in (('template', result.template), ('initialize()', result.initialize)):
-        rows.append(lead + [step, _ms(timing.median_ms), _ms(timing.p90_ms),
-                            f'{timing.fps:.1f}', '-', '-', '-', '-'])
-    for step, comparison in (('search', result.search), ('track()', result.track)):
+    for step in STEPS:
+        comparison = result.steps[step]
         candidate, baseline = comparison.candidate, comparison.baseline
-        rows.append(lead + [step, _ms(candidate.median_ms), _ms(candidate.p90_ms),
+        rows.append(lead + [STEP_LABELS[step], _ms(candidate.median_ms), _ms(candidate.p90_ms),
                             f'{candidate.fps:.1f}', _ms(baseline.median_ms),
                             _ms(baseline.p90_ms), f'{baseline.fps:.1f}',
                             f'{comparison.speedup:.2f}x'])
     return rows
 
 
-COLUMNS = ['variant', 'params', 'device', 'dtype', 'step', 'median ms', 'p90 ms', 'frames/s',
-           'baseline median ms', 'baseline p90 ms', 'baseline frames/s', 'x faster']
+COLUMNS = ['variant', 'params', 'device', 'dtype', 'mode', 'step', 'median ms', 'p90 ms',
+           'frames/s', 'baseline median ms', 'baseline p90 ms', 'baseline frames/s',
+           'x faster']
 # Text columns are left-aligned, numbers right-aligned (also in rendered Markdown).
-LEFT_ALIGNED = 5
+LEFT_ALIGNED = 6
 
 
 def markdown_table(rows: Sequence[Sequence[str]]) -> str:
@@ -547,12 +601,19 @@ def markdown_table(rows: Sequence[Sequence[str]]) -> str:
     return '\n'.join([line(COLUMNS), line(rule)] + [line(row) for row in rows])
 
 
-def agreement_line(results: Sequence[BenchResult]) -> str:
-    """Footnote with the output differences from the baseline."""
-    diffs = ', '.join(f'{r.variant} {r.device} {r.precision} {r.max_abs_diff:.1e}'
+def footnotes(results: Sequence[BenchResult], machine: dict[str, Any]) -> list[str]:
+    """Output differences from the baseline, compile times and the machine load."""
+    diffs = ', '.join(f'{r.variant} {r.device} {r.precision} {r.mode} {r.max_abs_diff:.1e}'
                       for r in results)
-    return (f'max abs difference of the output maps from the baseline: {diffs} '
-            f'(fp32 checked <= {TOLERANCE:g} before timing)')
+    lines = [f'max abs difference of the output maps from the baseline: {diffs} '
+             f'(fp32 checked <= {TOLERANCE:g} before timing)']
+    compiled = [r for r in results if r.compile_seconds is not None]
+    if compiled:
+        lines.append('compile + warm-up (both steps): ' + ', '.join(
+            f'{r.variant} {r.precision} {r.compile_seconds:.1f} s' for r in compiled))
+    lines.append(f'load average: {machine["load_average_start"]} at start, '
+                 f'{load_average()} at the end ({machine["cores"]} cores)')
+    return lines
 
 
 # --------------------------------------------------------------------------- command line
@@ -567,8 +628,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog='litetrack-bench',
         description='Per-frame latency of LiteTrack (template step, cached search step, '
-                    'Tracker.track) next to an uncached fp32 eager baseline, interleaved '
-                    'in one process. Prints a Markdown table.')
+                    'Tracker.track) next to the upstream-equivalent fp32 eager per-frame '
+                    'forward, interleaved in one process. Prints a Markdown table.')
     parser.add_argument('--variants', type=_split, default=None,
                         help=f'comma-separated variants (default: all of '
                              f'{",".join(VARIANTS)})')
@@ -580,8 +641,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument('--device', type=_split, default=['auto'],
                         help='auto, cpu, cuda[:N], or a comma-separated list (default: auto)')
     parser.add_argument('--precision', type=_split, default=None,
-                        help=f'comma-separated list of {",".join(DTYPES)} (default: fp32 on '
-                             'CPU; fp32,fp16 on CUDA)')
+                        help=f'comma-separated list of {",".join(DTYPES)} (default: fp32, '
+                             'plus bf16 on a CPU with native bf16 matmul; fp32,fp16 on CUDA)')
+    parser.add_argument('--compile', action='store_true',
+                        help='also time each precision compiled (torch.compile, inductor '
+                             'freezing on CPU; tens of seconds per network the first time)')
     parser.add_argument('--search-size', type=int, default=None, metavar='PX',
                         help=f'search crop size, multiple of 16, e.g. 128/192/256 (default: '
                              f'{DEFAULT_SEARCH_SIZE}, or the size stored in --weights)')
@@ -661,10 +725,12 @@ def network_specs(args: argparse.Namespace) -> list[NetworkSpec]:
 
 
 def precisions_for(device: str, requested: list[str] | None) -> list[str]:
-    """Return the requested precisions, or the default ones for the device."""
+    """Return the requested precisions, or fp32 plus the device's fast reduced one."""
     if requested:
         return requested
-    return ['fp32', 'fp16'] if device.startswith('cuda') else ['fp32']
+    if device.startswith('cuda'):
+        return ['fp32', 'fp16']
+    return ['fp32', 'bf16'] if cpu_features().native_bf16 else ['fp32']
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -694,11 +760,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         for spec in specs:
             net = spec.build()
             # Each family is timed against its own honest baseline.
-            bench = bench_lighttrack if isinstance(net, LightTrack) else bench_network
             for device in devices:
-                results += bench(spec.name, net, device,
-                                 precisions_for(device, args.precision),
-                                 args.warmup, args.frames)
+                precisions = precisions_for(device, args.precision)
+                if isinstance(net, LightTrack):  # its own honest baseline, eager only
+                    results += bench_lighttrack(spec.name, net, device, precisions,
+                                                args.warmup, args.frames)
+                else:
+                    results += bench_network(spec.name, net, device, precisions,
+                                             args.warmup, args.frames, args.compile)
             del net
     except MismatchError as error:
         print(f'litetrack-bench: FAILED: {error}', file=sys.stderr)
@@ -707,10 +776,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print(markdown_table([row for result in results for row in table_rows(result)]))
     print()
-    print(agreement_line(results))
+    print('\n'.join(footnotes(results, machine)))
     if args.json is not None:
-        report = {'machine': machine, 'baseline': BASELINE_NOTE, **settings,
-                  'tolerance': TOLERANCE, 'results': [r.to_dict() for r in results]}
+        machine['load_average_end'] = load_average()
+        report = {'machine': machine, **settings, 'tolerance': TOLERANCE,
+                  'baseline': BASELINE_NOTE, 'results': [r.to_dict() for r in results]}
         try:
             args.json.write_text(json.dumps(report, indent=2) + '\n')
         except OSError as error:

@@ -97,7 +97,11 @@ PARAMETERS = (
                   'or S4, S6, M6 (small members) for LiteTrack, LightTrack-M for LightTrack; '
                   'a checkpoint of another variant fails configure.'),
     ParameterSpec('device', 'auto', 'auto (CUDA when available, else CPU), cpu, cuda, cuda:N.'),
-    ParameterSpec('precision', 'auto', 'auto (fp16 on CUDA, fp32 on CPU), fp32, fp16, bf16.'),
+    ParameterSpec('precision', 'auto', 'auto (fp16 on CUDA; on CPU bf16 where it has native '
+                  'bf16 matmul, AMX or AVX512-BF16, else fp32), fp32, fp16, bf16.'),
+    ParameterSpec('compile', False, 'Compile the network at configure (torch.compile; tens of '
+                  'seconds the first time, cached in TORCHINDUCTOR_CACHE_DIR, default '
+                  '~/.cache/litetrack_ros/inductor); eager with a warning if that fails.'),
     ParameterSpec('search_size', 0, 'Search crop side in px (multiple of 16); 0 = the '
                   "checkpoint's (256). Smaller is faster and less accurate.", low=0, high=512),
     ParameterSpec('cpu_threads', 0, 'Threads of the network on CPU; 0 = one less than the '
@@ -346,7 +350,8 @@ class LiteTrackNode(LifecycleNode):
             variant=self._param('variant'), search_size=self._param('search_size'),
             allow_untrained=self._param('allow_untrained'),
             lost_threshold=self._param('lost_threshold'), lost_frames=self._param('lost_frames'),
-            size_update_rate=self._param('size_update_rate') or None)
+            size_update_rate=self._param('size_update_rate') or None,
+            compile=self._param('compile'))
         with self._tracker_lock:
             self._tracker, self._info = tracker, info
             self._size_guard.reset()
@@ -355,6 +360,8 @@ class LiteTrackNode(LifecycleNode):
             f'{info.network} ({info.parameters / 1e6:.1f} M parameters, search '
             f'{info.search_size} px, size update rate {tracker.size_update_rate:g}) on '
             f'{info.device} in {info.precision} ({threads} CPU threads), weights {info.weights}')
+        self.get_logger().info(f'precision {info.precision} ({info.precision_reason}); compile: '
+                               f'{info.compile_message or "off"}')
 
     def _image_topic(self) -> tuple[type, str]:
         if self._param('input_transport') == 'compressed':
@@ -674,7 +681,8 @@ class LiteTrackNode(LifecycleNode):
         }
         if self._info is not None:
             values.update(device=self._info.device, precision=self._info.precision,
-                          variant=self._info.variant, weights=self._info.weights)
+                          variant=self._info.variant, weights=self._info.weights,
+                          compile=self._info.compile)
         status.values = [KeyValue(key=k, value=str(v)) for k, v in values.items()]
         array = DiagnosticArray(status=[status])
         array.header.stamp = self.get_clock().now().to_msg()

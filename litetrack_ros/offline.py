@@ -200,7 +200,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--device', default='auto',
                         help='auto (CUDA when available), cpu, cuda or cuda:N (default: auto)')
     parser.add_argument('--precision', default='auto',
-                        help='auto (fp16 on CUDA, fp32 on CPU), fp32, fp16 or bf16')
+                        help='auto (fp16 on CUDA; on CPU bf16 where native, else fp32), '
+                             'fp32, fp16 or bf16')
+    parser.add_argument('--compile', action='store_true',
+                        help='compile the network first (torch.compile; tens of seconds the '
+                             'first time, then cached); eager if that fails')
     parser.add_argument('--output-boxes', type=Path, default=Path(DEFAULT_BOXES_FILE),
                         metavar='FILE', help='one x,y,w,h line per frame '
                                              '(default: %(default)s)')
@@ -220,10 +224,12 @@ def load_tracker(args: argparse.Namespace) -> tuple[Tracker, TrackerInfo]:
         if weights is None:
             print(f'{PROG}: warning: no checkpoint found, running an UNTRAINED network '
                   f'(its boxes are meaningless). {WEIGHTS_HELP}', file=sys.stderr, flush=True)
-        return build_tracker(weights, device=args.device, precision=args.precision,
-                             allow_untrained=True)
+        tracker, info = build_tracker(weights, device=args.device, precision=args.precision,
+                                      allow_untrained=True, compile=args.compile)
     except (WeightsError, ValueError) as error:
         raise UsageError(str(error)) from error
+    print(f'{PROG}: {info.summary}', file=sys.stderr, flush=True)
+    return tracker, info
 
 
 def run(args: argparse.Namespace) -> int:

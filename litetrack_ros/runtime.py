@@ -12,6 +12,7 @@ from pathlib import Path
 import sys
 from typing import Any
 
+from litetrack_ros.cpu_features import cpu_features, CpuFeatures
 from litetrack_ros.tracker import Tracker
 import torch
 
@@ -54,6 +55,15 @@ class TrackerInfo:
     precision: str
     search_size: int
     parameters: int
+    precision_reason: str = 'requested'  # why this precision (what 'auto' found)
+    compile: str = 'off'  # noqa: A003 - 'off', 'compiled' or 'eager (compile failed)'
+    compile_message: str = ''  # the compile step's log line ('' when off)
+
+    @property
+    def summary(self) -> str:
+        """One log line: device, precision and why, compiled or not."""
+        line = f'{self.device} in {self.precision} ({self.precision_reason})'
+        return line + (f'; {self.compile_message}' if self.compile_message else '')
 
     @property
     def untrained(self) -> bool:
@@ -79,13 +89,47 @@ def resolve_device(name: str) -> str:
     return name
 
 
-def resolve_precision(name: str, device: str) -> str:
-    """Map 'auto' to fp16 on CUDA and fp32 on CPU (half precision is slow on CPUs)."""
+def resolve_precision(name: str, device: str, cpu: CpuFeatures | None = None) -> str:
+    """Map 'auto' to fp16 on CUDA; on CPU to bf16 where it is native, else fp32.
+
+    Native means the CPU multiplies bf16 matrices in hardware (AMX or AVX512-BF16,
+    see :mod:`litetrack_ros.cpu_features`); elsewhere bf16 is emulated and slower
+    than fp32. ``cpu`` defaults to this machine's features.
+    """
     if name in ('', 'auto'):
-        return 'fp16' if device.startswith('cuda') else 'fp32'
+        if device.startswith('cuda'):
+            return 'fp16'
+        return 'bf16' if (cpu or cpu_features()).native_bf16 else 'fp32'
     if name not in DTYPES:
         raise ValueError(f"precision must be 'auto' or one of {sorted(DTYPES)}, got {name!r}")
     return name
+
+
+def precision_reason(name: str, device: str, cpu: CpuFeatures | None = None) -> str:
+    """Why :func:`resolve_precision` chose what it chose, for logs and diagnostics."""
+    if name not in ('', 'auto'):
+        return 'requested'
+    if device.startswith('cuda'):
+        return 'auto: CUDA'
+    cpu = cpu or cpu_features()
+    if cpu.native_bf16:
+        flags = ', '.join(flag for flag in cpu.flags if flag.endswith('bf16'))
+        return f'auto: CPU has native bf16 matmul ({flags})'
+    return 'auto: no native bf16 matmul on this CPU'
+
+
+def prepare_network(net: torch.nn.Module, device: str, dtype: torch.dtype) -> torch.nn.Module:
+    """Move a network to its device and dtype for inference, in the fastest layout.
+
+    Convolution weights are stored channels-last (NHWC): oneDNN runs the head's 3x3
+    convolutions fastest so (their input already is NHWC in memory), and the patch
+    embedding then emits tokens without a copy. LayerNorm and the decoding stay
+    float32 whatever ``dtype`` is (see the model).
+    """
+    net = net.to(device=device, dtype=dtype).eval()
+    if torch.device(device).type == 'cpu':
+        net = net.to(memory_format=torch.channels_last)
+    return net
 
 
 def find_checkpoint(folder: Path) -> Path | None:
@@ -134,12 +178,18 @@ def build_tracker(weights: Path | None, *, device: str = 'auto', precision: str 
                   variant: str = 'auto', search_size: int = 0, allow_untrained: bool = False,
                   lost_threshold: float = 0.25, lost_frames: int = 5,
                   size_update_rate: float | None = None,
-                  tracking: dict[str, Any] | None = None) -> tuple[Tracker, TrackerInfo]:
+                  tracking: dict[str, Any] | None = None,
+                  compile: bool = False,  # noqa: A002 - the parameter's name
+                  ) -> tuple[Tracker, TrackerInfo]:
     """Load the network (LiteTrack or LightTrack, as the checkpoint says) in a Tracker.
 
     ``tracking`` overrides tracking fields of the network's config for this run
     (e.g. ``{'window_influence': 0.3, 'scale_penalty_k': 0.05}``), to try settings
     without retraining; the weights are unchanged.
+
+    With ``compile`` the template and search steps are compiled here, once, and
+    warmed up (see :mod:`litetrack_ros.model.compiled`); when that fails the
+    tracker runs eager and ``TrackerInfo.compile_message`` says why.
 
     Raises:
         WeightsError: no weights and ``allow_untrained`` is false, the file
@@ -155,6 +205,7 @@ def build_tracker(weights: Path | None, *, device: str = 'auto', precision: str 
     from litetrack_ros.model.litetrack import enable_flush_denormal
 
     device = resolve_device(device)
+    reason = precision_reason(precision, device)
     precision = resolve_precision(precision, device)
     dtype = DTYPES[precision]
     if device == 'cpu':
@@ -171,7 +222,7 @@ def build_tracker(weights: Path | None, *, device: str = 'auto', precision: str 
         net = network_class(known[name])(known[name])
         if size:
             net.set_search_size(size)
-        label = 'UNTRAINED'  # Tracker moves the network to the device and dtype
+        label = 'UNTRAINED'  # prepare_network moves it to the device and dtype
     else:
         try:
             net = load_model(weights, device=device, dtype=dtype, search_size=size)
@@ -184,11 +235,25 @@ def build_tracker(weights: Path | None, *, device: str = 'auto', precision: str 
     if tracking:
         net.config = _with_tracking(net.config, tracking)
     parameters = net.num_parameters
+    compile_status, compile_message = 'off', ''
     if isinstance(net, LightTrack):
         # BatchNorms folded (in float32), channels-last: the same maps, faster.
         net = net.float().eval().fused().to(dtype=dtype)
-    tracker = Tracker(net, device=device, dtype=dtype, lost_threshold=lost_threshold,
+        if compile:
+            compile_message = 'compile is implemented for LiteTrack networks only: eager'
+            _LOG.warning(compile_message)
+    else:
+        net = prepare_network(net, device, dtype)
+    network = net
+    if compile and not isinstance(net, LightTrack):
+        from litetrack_ros.model.compiled import compile_litetrack
+        result = compile_litetrack(net)
+        network, compile_status, compile_message = result.network, result.status, result.message
+        (_LOG.info if result.compiled else _LOG.warning)(compile_message)
+    tracker = Tracker(network, device=device, dtype=dtype, lost_threshold=lost_threshold,
                       lost_frames=lost_frames, size_update_rate=size_update_rate)
     info = TrackerInfo(weights=label, variant=name, device=device, precision=precision,
-                       search_size=net.config.search_size, parameters=parameters)
+                       search_size=net.config.search_size, parameters=parameters,
+                       precision_reason=reason, compile=compile_status,
+                       compile_message=compile_message)
     return tracker, info

@@ -6,8 +6,10 @@ import json
 import math
 
 from litetrack_ros import bench
+from litetrack_ros.cpu_features import cpu_features
 from litetrack_ros.model import LiteTrack, ModelConfig
 from litetrack_ros.model.checkpoint import save_safetensors
+from litetrack_ros.model.compiled import CompileResult
 from litetrack_ros.tracker import Tracker
 import pytest
 import torch
@@ -38,7 +40,7 @@ def test_help_lists_the_options(capsys):
     assert exit_info.value.code == 0
     usage = capsys.readouterr().out
     for option in ('--variants', '--weights', '--device', '--precision', '--search-size',
-                   '--frames', '--warmup', '--threads', '--json', '--quick'):
+                   '--frames', '--warmup', '--threads', '--json', '--quick', '--compile'):
         assert option in usage
 
 
@@ -55,9 +57,8 @@ def test_quick_run_reports_every_variant_and_precision(narrow_variants, tmp_path
     for result in report['results']:
         assert result['parameters'] == sum(
             p.numel() for p in LiteTrack(NARROW_VARIANTS[result['variant']]).parameters())
-        for step in ('template', 'initialize'):
-            assert result[step]['median_ms'] > 0 and result[step]['samples'] == 3
-        for step in ('search', 'track'):
+        assert result['mode'] == 'eager' and result['compile_seconds'] is None
+        for step in ('template', 'initialize', 'search', 'track'):
             candidate, baseline = result[step]['candidate'], result[step]['baseline']
             for timing in (candidate, baseline):
                 assert 0 < timing['median_ms'] <= timing['p90_ms']
@@ -67,10 +68,16 @@ def test_quick_run_reports_every_variant_and_precision(narrow_variants, tmp_path
                 baseline['median_ms'] / candidate['median_ms'])
         tolerance = bench.TOLERANCE if result['precision'] == 'fp32' else 0.05
         assert 0 <= result['max_abs_diff'] <= tolerance
+    features = report['machine']['cpu_features']
+    assert features == cpu_features().to_dict()
+    assert report['machine']['load_average_start'] is not None
 
     out = capsys.readouterr().out
     assert 'random weights (timing only)' in out
     assert 'torch ' + torch.__version__ in out and 'threads' in out
+    assert f'torch CPU capability {features["torch_capability"]}' in out
+    assert 'native bf16 matmul: ' + ('yes' if features['native_bf16'] else 'no') in out
+    assert 'upstream-equivalent per-frame forward' in out and 'load average' in out
     table = [line for line in out.splitlines() if line.startswith('|')]
     # Header, rule, and four steps per variant and precision, all the same width.
     assert len(table) == 2 + 4 * 4
@@ -78,12 +85,44 @@ def test_quick_run_reports_every_variant_and_precision(narrow_variants, tmp_path
     assert any('| search ' in line and 'x |' in line for line in table)
 
 
+def test_default_precisions_follow_the_device(monkeypatch):
+    assert bench.precisions_for('cuda', None) == ['fp32', 'fp16']
+    assert bench.precisions_for('cpu', ['bf16']) == ['bf16']
+    expected = ['fp32', 'bf16'] if cpu_features().native_bf16 else ['fp32']
+    assert bench.precisions_for('cpu', None) == expected
+
+
+@pytest.mark.parametrize('compiles', [True, False])
+def test_compile_adds_a_compiled_row_or_says_why_not(monkeypatch, tmp_path, capsys, compiles):
+    # The real compilation is tested in test_compiled.py; here only the bench's handling.
+    def fake_compile(net):
+        if compiles:
+            return CompileResult(net, True, 1.5, 'compiled (fake)')
+        return CompileResult(net, False, 0.1, 'torch.compile failed (fake), running eager')
+
+    monkeypatch.setattr(bench, 'compile_litetrack', fake_compile)
+    report_path = tmp_path / 'bench.json'
+    status = bench.main(QUICK + ['--config-json', json.dumps(NARROW), '--precision', 'fp32',
+                                 '--compile', '--json', str(report_path)])
+    assert status == 0
+    results = read_report(report_path)['results']
+    captured = capsys.readouterr()
+    if compiles:
+        assert [(r['mode'], r['compile_seconds']) for r in results] == [
+            ('eager', None), ('compiled', 1.5)]
+        assert 'compile + warm-up (both steps): custom fp32 1.5 s' in captured.out
+    else:
+        assert [r['mode'] for r in results] == ['eager']
+        assert 'torch.compile failed (fake)' in captured.err
+
+
 def test_a_checkpoint_is_timed_instead_of_random_weights(tmp_path, capsys):
     torch.manual_seed(1)
     weights = tmp_path / 'narrow.safetensors'
     save_safetensors(LiteTrack(NARROW_VARIANTS['B4']), weights)
     report_path = tmp_path / 'bench.json'
-    status = bench.main(['--quick', '--weights', str(weights), '--json', str(report_path)])
+    status = bench.main(['--quick', '--weights', str(weights), '--precision', 'fp32',
+                         '--json', str(report_path)])
     assert status == 0
     report = read_report(report_path)
     assert report['random_weights'] is False and report['weights'] == str(weights)
@@ -128,7 +167,15 @@ def test_the_baseline_tracker_computes_what_the_cached_tracker_computes():
     net = LiteTrack(NARROW_VARIANTS['B4']).eval()
     frame = bench.synthetic_frame()
     results = []
-    for model in (net, bench.UncachedBaseline(net)):
+    baseline = bench.litetrack_baseline(net)
+    assert isinstance(baseline, bench.UpstreamLiteTrack)
+    with torch.inference_mode():
+        template = torch.randn(1, 3, 64, 64)
+        box = torch.tensor([[0.2, 0.2, 0.6, 0.7]])
+        # Upstream keeps the template tokens, not keys/values.
+        assert torch.equal(baseline.encode_template(template, box),
+                           net.template_tokens(template, box, explicit=True))
+    for model in (net, baseline):
         tracker = Tracker(model)
         tracker.initialize(frame, bench.TARGET_BOX_XYWH)
         results.append(tracker.track(frame))

@@ -184,7 +184,7 @@ def test_cached_path_matches_baseline_small(depth, num_interaction):
     with torch.inference_mode():
         state = model.encode_template(template, box)
         cached = model.track_search(state, search)
-        reference = model.forward_baseline(template, box, search)
+        reference = model.forward_recompute(template, box, search)
     assert len(state.kv) == num_interaction
     assert max_abs_diff(cached, reference) <= TOLERANCE
 
@@ -194,12 +194,45 @@ def test_cached_path_matches_baseline_vit_b(name):
     model = make_model(VARIANTS[name])
     template, box, search = make_inputs(model.config)
     with torch.inference_mode():
-        cached = model.track_search(model.encode_template(template, box), search)
-        reference = model.forward_baseline(template, box, search)
+        state = model.encode_template(template, box)
+        cached = model.track_search(state, search)
+        reference = model.forward_recompute(template, box, search)
+        upstream = model.forward_upstream(state, search)  # the benchmark's baseline
     assert cached.score_map.shape == (1, 1, 16, 16)
     # The maps must be informative for the comparison to mean anything.
     assert cached.score_map.std() > 0.01 and cached.offset_map.std() > 0.01
     assert max_abs_diff(cached, reference) <= TOLERANCE
+    assert max_abs_diff(cached, upstream) <= TOLERANCE
+
+
+@pytest.mark.parametrize('depth,num_interaction', [(4, 2), (6, 3), (3, 1), (2, 2)])
+def test_upstream_per_frame_forward_matches_cached_path_small(depth, num_interaction):
+    config = SMALL.replace(depth=depth, num_interaction=num_interaction)
+    model = make_model(config, seed=depth)
+    template, box, search = make_inputs(config, batch=2, seed=depth)
+    with torch.inference_mode():
+        state = model.encode_template(template, box)
+        cached = model.track_search(state, search)
+        from_state = model.forward_upstream(state, search)
+        from_tokens = model.forward_upstream(state.z, search)
+        # A batch-1 template serves a batch of search crops, as in the cached path.
+        single = model.encode_template(template[:1], box[:1])
+        shared = model.forward_upstream(single, search)
+        shared_cached = model.track_search(single, search)
+    assert max_abs_diff(cached, from_state) <= TOLERANCE
+    assert max_abs_diff(from_state, from_tokens) == 0.0
+    assert max_abs_diff(shared, shared_cached) <= TOLERANCE
+
+
+def test_upstream_interaction_layer_keeps_the_template_rows():
+    block = make_model(SMALL.replace(depth=2, num_interaction=1)).backbone.blocks[1]
+    tokens = torch.randn(2, 64 + 256, 64, generator=torch.Generator().manual_seed(3))
+    with torch.inference_mode():
+        out = block.forward_upstream(tokens, 64)
+        k, v = block.template_kv(tokens[:, :64])
+        cached = block.forward_interaction(tokens[:, 64:], k, v)
+    assert torch.equal(out[:, :64], tokens[:, :64])
+    assert (out[:, 64:] - cached).abs().max() <= TOLERANCE
 
 
 def test_template_state_layout_and_reuse():
@@ -265,7 +298,7 @@ def test_reduced_precision(device, dtype):
         # float32 inputs are cast to the model's dtype.
         state = model.encode_template(template.to(device), box.to(device))
         out = model.track_search(state, search.to(device))
-        reference = model.forward_baseline(template.to(device), box.to(device), search.to(device))
+        reference = model.forward_recompute(template.to(device), box.to(device), search.to(device))
     assert state.z.dtype == dtype
     assert all(m.dtype == torch.float32 and torch.isfinite(m).all() for m in out)
     assert max_abs_diff(HeadOutput(*(m.cpu() for m in out)), expected) < 0.1
@@ -286,7 +319,7 @@ def test_search_size_change_interpolates_position_embedding():
     template, box, search = make_inputs(model.config)
     with torch.inference_mode():
         cached = model.track_search(model.encode_template(template, box), search)
-        reference = model.forward_baseline(template, box, search)
+        reference = model.forward_recompute(template, box, search)
     assert cached.score_map.shape == (1, 1, 12, 12)
     assert max_abs_diff(cached, reference) <= TOLERANCE
 

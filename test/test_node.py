@@ -329,6 +329,7 @@ def test_bad_input_leaves_node_alive_and_tracking(namespace, tiny_weights):
 @pytest.mark.slow
 def test_fast_camera_slow_model_drops_stale_frames(namespace, tmp_path):
     from diagnostic_msgs.msg import DiagnosticArray
+    from litetrack_ros import runtime
     from sensor_msgs.msg import Image
     from vision_msgs.msg import Detection2DArray
 
@@ -377,6 +378,9 @@ def test_fast_camera_slow_model_drops_stale_frames(namespace, tmp_path):
     node_diagnostics = [d for d in diagnostics if d.status and namespace in d.status[0].name]
     values = {kv.key: kv.value for kv in node_diagnostics[-1].status[0].values}
     assert int(values['frames_dropped']) > 0, values
+    # auto precision follows the CPU (bf16 where native); nothing compiled unless asked.
+    assert values['precision'] == runtime.resolve_precision('auto', 'cpu')
+    assert values['compile'] == 'off'
     assert float(values['tracking_rate_hz']) < float(values['input_rate_hz'])
     # Queued frames would make the latency grow by ~the processing time every
     # frame (tens of seconds over this run); dropping stale frames keeps it flat.

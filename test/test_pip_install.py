@@ -100,8 +100,9 @@ def test_core_imports_and_clis_run_without_ros(wheel, tmp_path):
     assert found.stdout.strip() == str(
         venv / 'share' / 'litetrack_ros' / 'weights' / 'litetrack_default_s.safetensors')
 
-    for script in ('litetrack-convert', 'litetrack-bench', 'litetrack-eval', 'litetrack-track',
-                   'litetrack-train', 'litetrack-prune', 'litetrack-pseudo-label'):
+    for script in ('litetrack-convert', 'litetrack-bench', 'litetrack-export', 'litetrack-eval',
+                   'litetrack-track', 'litetrack-train', 'litetrack-prune',
+                   'litetrack-pseudo-label'):
         run = subprocess.run([venv / 'bin' / script, '--help'], capture_output=True, text=True,
                              env=clean_env)
         assert run.returncode == 0 and 'usage' in run.stdout.lower(), (script, run.stderr)

@@ -181,7 +181,9 @@ def litetrack_tracker(weights: str | Path | None = None, device: str = 'auto',
                       precision: str = 'auto', search_size: int | None = None,
                       variant: str = 'auto', name: str | None = None,
                       size_update_rate: float | None = None,
-                      tracking: dict[str, Any] | None = None) -> LiteTrackAdapter:
+                      tracking: dict[str, Any] | None = None,
+                      compile: bool = False,  # noqa: A002 - the option's name
+                      ) -> LiteTrackAdapter:
     """Build the package's tracker from settings, the same way the ROS node does.
 
     The model family (LiteTrack or LightTrack) comes from the checkpoint. Without
@@ -200,7 +202,7 @@ def litetrack_tracker(weights: str | Path | None = None, device: str = 'auto',
         tracker, info = build_tracker(
             weights_path, device=device, precision=precision, variant=variant,
             search_size=search_size or 0, allow_untrained=True,
-            size_update_rate=size_update_rate, tracking=tracking)
+            size_update_rate=size_update_rate, tracking=tracking, compile=compile)
     except (WeightsError, ValueError) as error:
         raise TrackerSetupError(str(error)) from error
     if name is None:
@@ -225,7 +227,8 @@ SETTING_LABELS = {'window_influence': 'w', 'scale_penalty_k': 'k',
 # Options each tracker kind accepts (``name`` is accepted by all of them).
 TRACKER_OPTIONS: dict[str, tuple[str, ...]] = {
     'litetrack': ('weights', 'device', 'precision', 'search_size', 'variant', 'size_update_rate',
-                  'window_influence', 'scale_penalty_k', 'score_weighted_size_update'),
+                  'window_influence', 'scale_penalty_k', 'score_weighted_size_update',
+                  'compile'),
     'mil': ('seeds',),
     'nano': ('backbone', 'head'),
     'vit': ('net',),
@@ -286,7 +289,8 @@ def create_tracker(kind: str, **options: str) -> TrackerAdapter:
                                  search_size=_number(options, 'search_size', int),
                                  variant=options.get('variant', 'auto'), name=name,
                                  size_update_rate=_number(options, 'size_update_rate', float),
-                                 tracking=_tracking_options(options))
+                                 tracking=_tracking_options(options),
+                                 compile=_number(options, 'compile', int) == 1)
     missing = [key for key in TRACKER_OPTIONS[kind] if not options.get(key)]
     if missing:
         example = ','.join(f'{key}=PATH' for key in TRACKER_OPTIONS[kind])

@@ -153,7 +153,12 @@ class LiteTrack(nn.Module):
         setattr(self.backbone, embedding, nn.Parameter(resized, requires_grad=old.requires_grad))
         self.config = config
 
-    def _template_tokens(self, template: Tensor, box_xyxy: Tensor, explicit: bool) -> Tensor:
+    def template_tokens(self, template: Tensor, box_xyxy: Tensor,
+                        explicit: bool = False) -> Tensor:
+        """Template pass through all layers: (B, Nz, C) tokens, target token dropped.
+
+        ``explicit=True`` uses textbook attention, as upstream's ``forward_z`` does.
+        """
         z = self.backbone.embed_template(template.to(self.dtype))
         box = box_xyxy.to(device=z.device, dtype=z.dtype).reshape(z.shape[0], 4)
         # The target token carries no position embedding and is dropped after the pass.
@@ -176,7 +181,7 @@ class LiteTrack(nn.Module):
             box_xyxy: (B, 4) target box (x1, y1, x2, y2) as fractions of the template crop.
 
         """
-        z = self._template_tokens(template, box_xyxy, explicit=False)
+        z = self.template_tokens(template, box_xyxy, explicit=False)
         num_plain = self.config.num_plain_layers
         kv = tuple(block.template_kv(z) for block in self.backbone.blocks[num_plain:])
         return TemplateState(z=z, kv=kv)
@@ -201,17 +206,38 @@ class LiteTrack(nn.Module):
         """Alias of :meth:`track_search`."""
         return self.track_search(state, search)
 
-    def forward_baseline(self, template: Tensor, box_xyxy: Tensor, search: Tensor) -> HeadOutput:
-        """Uncached reference: template and search pass as in the original code.
+    def forward_upstream(self, template: TemplateState | Tensor, search: Tensor) -> HeadOutput:
+        """Per-frame forward exactly as the official tracker runs it (the honest baseline).
 
-        Every interaction layer projects q/k/v of all of [z; x] and uses explicit float32
-        attention; only the search tokens are updated.
+        Upstream keeps the template tokens from its template pass (``forward_z`` at
+        ``initialize``) and, every frame, runs the search-only layers with explicit
+        attention, then each interaction layer over ``[z; x]``: norm1, q/k/v and output
+        projections of all tokens and explicit float32-style attention, the template rows
+        kept unchanged. Only the template *tokens* are reused; nothing else is cached.
+
+        Args:
+            template: a :class:`TemplateState` (its ``z`` is used) or (B, Nz, C) tokens.
+            search: (B, 3, S, S) normalised search crop.
+
         """
-        z = self._template_tokens(template, box_xyxy, explicit=True)
+        z = template.z if isinstance(template, TemplateState) else template
         x = self.backbone.embed_search(search.to(self.dtype))
         num_plain = self.config.num_plain_layers
         for block in self.backbone.blocks[:num_plain]:
             x = block(x, explicit=True)
+        if z.shape[0] != x.shape[0]:
+            z = z.expand(x.shape[0], -1, -1)
+        tokens = torch.cat((z.to(x.dtype), x), dim=1)
         for block in self.backbone.blocks[num_plain:]:
-            x = block.forward_interaction_reference(z, x)
-        return self._head(x)
+            tokens = block.forward_upstream(tokens, z.shape[1])
+        return self._head(tokens[:, z.shape[1]:])
+
+    def forward_recompute(self, template: Tensor, box_xyxy: Tensor, search: Tensor) -> HeadOutput:
+        """Full recompute: the template pass and :meth:`forward_upstream` in one call.
+
+        What upstream's training-time forward computes; no tracker needs it per frame
+        (upstream's does not). An independent reference for tests: explicit attention
+        everywhere, no cached keys/values.
+        """
+        z = self.template_tokens(template, box_xyxy, explicit=True)
+        return self.forward_upstream(z, search)

@@ -12,8 +12,11 @@ Every block can run in two ways:
   template tokens never change while a target is held.
 
 ``explicit=True`` switches attention from ``scaled_dot_product_attention`` to
-textbook matmul/softmax in float32; the uncached reference path uses it so that
-tests compare two independent implementations.
+textbook matmul/softmax in float32.  ``Block.forward_upstream`` is the
+interaction layer exactly as the official code runs it every frame (q/k/v of
+all of ``[template; search]``, explicit attention, the output projection over
+every row, the template rows kept as they were); the benchmark's baseline and
+the tests use it as an independent implementation.
 """
 
 from __future__ import annotations
@@ -126,15 +129,18 @@ class Attention(nn.Module):
         v = torch.cat((template_v, v), dim=2)
         return self._merge_heads(attention(q, k, v))
 
-    def forward_mixed(self, tokens: Tensor, num_template: int) -> Tensor:
-        """Attend from the search tokens over all of [template; search] (uncached reference).
+    def forward_upstream(self, tokens: Tensor, num_template: int) -> Tensor:
+        """Official per-frame interaction attention over normalised [template; search] tokens.
 
-        q, k and v are projected for every token, then only the search queries are kept.
-        Returns the attention output for the search tokens.
+        q, k and v are projected for every token, only the search queries attend
+        (explicit attention), and the output projection runs over the template rows
+        (passed through unchanged) and the search rows alike, as upstream does.
+        Returns the projected (B, N, C) rows; the caller keeps the search rows.
         """
         q, k, v = self.project_qkv(tokens)
-        q = q[:, :, num_template:]
-        return self._merge_heads(attention(q, k, v, explicit=True))
+        search_out = attention(q[:, :, num_template:], k, v, explicit=True)
+        rows = torch.cat((tokens[:, :num_template], search_out.transpose(1, 2).flatten(2)), 1)
+        return self.proj(rows)
 
 
 class Block(nn.Module):
@@ -167,7 +173,12 @@ class Block(nn.Module):
         """Interaction layer for search tokens x with cached template keys/values."""
         return self._finish(x, self.attn.forward_cached(self.norm1(x), template_k, template_v))
 
-    def forward_interaction_reference(self, z: Tensor, x: Tensor) -> Tensor:
-        """Uncached interaction layer: attention over norm1([z; x]); returns updated x only."""
-        tokens = self.norm1(torch.cat((z, x), dim=1))
-        return self._finish(x, self.attn.forward_mixed(tokens, z.shape[1]))
+    def forward_upstream(self, tokens: Tensor, num_template: int) -> Tensor:
+        """Interaction layer as the official code runs it on (B, Nz + Nx, C) [z; x] tokens.
+
+        Nothing is cached: the template rows go through norm1 and the q/k/v and output
+        projections again, and come back unchanged; only the search rows are updated.
+        """
+        z, x = tokens[:, :num_template], tokens[:, num_template:]
+        attn_out = self.attn.forward_upstream(self.norm1(tokens), num_template)
+        return torch.cat((z, self._finish(x, attn_out[:, num_template:])), dim=1)
