@@ -102,6 +102,10 @@ class Timing:
                    fps=1e3 / median, samples=len(values))
 
 
+# A baseline step that was not measured (its speed-up is NaN).
+NOT_TIMED = Timing(median_ms=float('nan'), p90_ms=float('nan'), fps=float('nan'), samples=0)
+
+
 @dataclass(frozen=True)
 class Comparison:
     """A candidate timing next to the interleaved baseline timing of the same step."""
@@ -504,13 +508,16 @@ def bench_lighttrack(name: str, net_fp32: LightTrack, device: str, precisions: S
         tracking = time_lighttrack_tracker(net, baseline, device, dtype, warmup, frames)
         results.append(BenchResult(
             variant=name, config=config.to_dict(), parameters=baseline.num_parameters,
-            device=device, precision=precision, max_abs_diff=diff,
-            template=Timing.from_seconds(network['template']),
-            initialize=Timing.from_seconds(tracking['initialize']),
-            search=Comparison(Timing.from_seconds(network['search']),
-                              Timing.from_seconds(network['baseline_search'])),
-            track=Comparison(Timing.from_seconds(tracking['track']),
-                             Timing.from_seconds(tracking['baseline_track']))))
+            device=device, precision=precision, mode='eager', max_abs_diff=diff,
+            steps={
+                # The official tracker's template step is not timed separately.
+                'template': Comparison(Timing.from_seconds(network['template']), NOT_TIMED),
+                'initialize': Comparison(Timing.from_seconds(tracking['initialize']),
+                                         NOT_TIMED),
+                'search': Comparison(Timing.from_seconds(network['search']),
+                                     Timing.from_seconds(network['baseline_search'])),
+                'track': Comparison(Timing.from_seconds(tracking['track']),
+                                    Timing.from_seconds(tracking['baseline_track']))}))
     return results
 
 
@@ -779,8 +786,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print('\n'.join(footnotes(results, machine)))
     if args.json is not None:
         machine['load_average_end'] = load_average()
-        report = {'machine': machine, **settings, 'tolerance': TOLERANCE,
-                  'baseline': BASELINE_NOTE, 'results': [r.to_dict() for r in results]}
+        report = {'machine': machine, 'baseline': BASELINE_NOTE, **settings,
+                  'tolerance': TOLERANCE, 'results': [r.to_dict() for r in results]}
         try:
             args.json.write_text(json.dumps(report, indent=2) + '\n')
         except OSError as error:

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import gc
 import math
 import os
+import signal
 import threading
 import time
 from typing import Any, Callable
@@ -65,6 +66,7 @@ import rclpy
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.qos import QoSProfile, ReliabilityPolicy
+from rclpy.signals import SignalHandlerOptions
 from sensor_msgs.msg import CompressedImage, Image
 from std_srvs.srv import Trigger
 from vision_msgs.msg import Detection2D, Detection2DArray, ObjectHypothesisWithPose
@@ -73,6 +75,8 @@ from vision_msgs.msg import Detection2D, Detection2DArray, ObjectHypothesisWithP
 WARNING_PERIOD_S = 5.0
 # How long deactivate/cleanup wait for the tracking thread to finish its frame.
 WORKER_JOIN_TIMEOUT_S = 10.0
+# Longest wait of one executor slice (how soon a signal is seen).
+SPIN_SLICE_S = 0.2
 
 
 @dataclass(frozen=True)
@@ -689,25 +693,41 @@ class LiteTrackNode(LifecycleNode):
         self._publish(self._diagnostics_pub, array)
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def main(args: list[str] | None = None) -> int:
-    """Run the node until shutdown."""
+    """Run the node until SIGINT/SIGTERM or shutdown."""
     profile = use_large_frame_profile()
-    rclpy.init(args=args)
-    node = LiteTrackNode()
-    if profile:
-        node.get_logger().info(f'Fast DDS profile for large frames: {profile}')
-    # One executor thread for the light callbacks (images, services, timers);
-    # tracking has its own thread (see the module docstring).
-    executor = SingleThreadedExecutor()
-    executor.add_node(node)
+    # Own signal handling: rclpy's SIGTERM handler did not wake an executor created
+    # after the signal (a node terminated during start-up then never exited). The
+    # executor spins in short slices so that Python sees the signal promptly.
+    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _interrupt)
+    node = executor = None
     try:
-        executor.spin()
+        node = LiteTrackNode()
+        if profile:
+            node.get_logger().info(f'Fast DDS profile for large frames: {profile}')
+        # One executor thread for the light callbacks (images, services, timers);
+        # tracking has its own thread (see the module docstring).
+        executor = SingleThreadedExecutor()
+        executor.add_node(node)
+        while rclpy.ok():
+            executor.spin_once(timeout_sec=SPIN_SLICE_S)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
-        node.shutdown_tracking()
-        executor.shutdown()
-        node.destroy_node()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_DFL)
+        if node is not None:
+            node.shutdown_tracking()
+        if executor is not None:
+            executor.shutdown()
+        if node is not None:
+            node.destroy_node()
         rclpy.try_shutdown()
     return 0
 
