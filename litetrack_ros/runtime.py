@@ -132,6 +132,20 @@ def prepare_network(net: torch.nn.Module, device: str, dtype: torch.dtype) -> to
     return net
 
 
+def warm_up(net: torch.nn.Module) -> None:
+    """Run both steps once on dummy inputs of the tracker's shapes.
+
+    The first call of a shape creates the backend's kernels (oneDNN JIT-compiles its
+    bf16 kernels, CUDA loads its own), which can take far longer than a frame; done
+    here, at configure, the first ``set_target`` and frame do not pay it.
+    """
+    from litetrack_ros.model.compiled import dummy_inputs
+
+    template, box, search = dummy_inputs(net)
+    with torch.inference_mode():
+        net.track_search(net.encode_template(template, box), search)
+
+
 def find_checkpoint(folder: Path) -> Path | None:
     """Return the checkpoint to use from a folder: official ones before the project's own."""
     if not folder.is_dir():
@@ -245,11 +259,13 @@ def build_tracker(weights: Path | None, *, device: str = 'auto', precision: str 
     else:
         net = prepare_network(net, device, dtype)
     network = net
-    if compile and not isinstance(net, LightTrack):
+    if compile and not isinstance(net, LightTrack):  # compiles and warms up both steps
         from litetrack_ros.model.compiled import compile_litetrack
         result = compile_litetrack(net)
         network, compile_status, compile_message = result.network, result.status, result.message
         (_LOG.info if result.compiled else _LOG.warning)(compile_message)
+    elif not isinstance(net, LightTrack):  # LiteTrack's shapes (dummy_inputs)
+        warm_up(net)
     tracker = Tracker(network, device=device, dtype=dtype, lost_threshold=lost_threshold,
                       lost_frames=lost_frames, size_update_rate=size_update_rate)
     info = TrackerInfo(weights=label, variant=name, device=device, precision=precision,
