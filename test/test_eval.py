@@ -527,10 +527,17 @@ def test_settings_record_litetrack_fields_and_the_weights_hash(tmp_path):
         'kind': 'litetrack', 'weights': str(weights),
         'weights_sha256': hashlib.sha256(b'not really weights').hexdigest()[:16],
         'variant': 'B6', 'device': 'cpu', 'precision': 'bf16', 'search_size': 192,
-        'parameters': 123, 'size_update_rate': 0.25}
+        'parameters': 123, 'precision_reason': 'requested', 'compile': 'off',
+        'compile_message': '', 'size_update_rate': 0.25}
     # The path is recorded; the hash is what is compared.
     moved = dict(settings, weights='/elsewhere/w.safetensors')
     assert settings_differences(settings, moved) == []
+    # The compile line holds its timing and the reason only says why: neither refuses resume.
+    recompiled = dict(settings, compile_message='compiled template and search steps in 31.0 s',
+                      precision_reason='auto: native bf16 matmul (amx_bf16)')
+    assert settings_differences(settings, recompiled) == []
+    assert settings_differences(settings, dict(settings, compile='compiled')) == [
+        "compile: stored 'off', now 'compiled'"]
     retrained = dict(settings, weights_sha256='0' * 16)
     assert settings_differences(settings, retrained) == [
         f"weights_sha256: stored {settings['weights_sha256']!r}, now {'0' * 16!r}"]
@@ -538,9 +545,12 @@ def test_settings_record_litetrack_fields_and_the_weights_hash(tmp_path):
     untrained = tracker_settings(create_tracker('litetrack', variant='S4', device='cpu',
                                                 size_update_rate='0.5'))
     assert untrained['weights'] == 'UNTRAINED' and untrained['weights_sha256'] is None
+    # 'auto' precision: whatever this CPU gets (bf16 only with native bf16 matmul).
+    from litetrack_ros.runtime import resolve_precision
     assert (untrained['variant'], untrained['device'], untrained['precision'],
             untrained['search_size'], untrained['size_update_rate']) == (
-        'S4', 'cpu', 'fp32', 160, 0.5)
+        'S4', 'cpu', resolve_precision('auto', 'cpu'), 160, 0.5)
+    assert untrained['precision_reason'].startswith('auto: ')
 
 
 def test_resume_refuses_results_of_other_settings_and_reuses_identical_ones(tmp_path, capsys):

@@ -29,8 +29,10 @@ from litetrack_ros.evaluation.baselines import LiteTrackAdapter, OpenCVTracker, 
 SETTINGS_FILE = 'settings.json'
 HASH_SUFFIX = '_sha256'
 HASH_CHARS = 16
-# Not compared on resume: results are stored per seed, so adding seeds reuses the old ones.
-NOT_COMPARED = frozenset({'seeds'})
+# Not compared on resume: results are stored per seed, so adding seeds reuses the old
+# ones; the compile log line holds timings, and why a precision was chosen does not change
+# what ran (``precision`` and ``compile`` are compared).
+NOT_COMPARED = frozenset({'seeds', 'compile_message', 'precision_reason'})
 
 
 class SettingsMismatchError(ValueError):
