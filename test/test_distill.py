@@ -13,6 +13,7 @@ from litetrack_ros.model import LiteTrack
 from litetrack_ros.model.checkpoint import save_safetensors
 from litetrack_ros.model.config import ModelConfig
 from litetrack_ros.model.head import decode_boxes, HeadOutput
+from litetrack_ros.model.lighttrack import LightTrack, SiamOutput
 from litetrack_ros.model.litetrack import enable_flush_denormal
 from litetrack_ros.train import cli, pseudo_label
 from litetrack_ros.train.data import (
@@ -26,6 +27,8 @@ from litetrack_ros.train.distill import (
     Distiller,
     DistillError,
     DistillSettings,
+    lighttrack_maps,
+    LightTrackTeacher,
     LiteTrackTeacher,
     model_layers,
     OnnxMapsTeacher,
@@ -44,6 +47,7 @@ import torch
 
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / 'shared' / 'data'
 VITTRACK = SHARED_DATA / 'peers' / 'vitTracker_2023-09-08.onnx'
+LIGHTTRACK_IR = SHARED_DATA / 'teachers' / 'lighttrack_m_openvino'
 MICRO = MODEL_VARIANTS['micro']  # depth 2 (1 interaction), width 32, 32/64 px crops
 # A wider, deeper teacher at a higher resolution (the "B9 at 256 px -> B4 at 128 px" case).
 WIDE_TEACHER = ModelConfig(depth=3, num_interaction=2, embed_dim=48, num_heads=2,
@@ -292,10 +296,66 @@ def test_onnx_teacher_matches_the_network_and_its_maps_distil(tmp_path):
                      '--teacher', f'onnx:maps={tmp_path / "external.onnx"}']) == 2
 
 
-@pytest.mark.skipif(not VITTRACK.is_file() or not (SHARED_DATA / 'val').is_dir(),
-                    reason='needs ../shared/data (VitTrack ONNX and val/)')
-def test_vittrack_teacher_finds_the_target_on_real_crops():
-    teacher = open_teacher(f'onnx:vittrack={VITTRACK}')
+def test_lighttrack_maps_keep_every_cells_box_in_litetrack_terms():
+    # Every cell of a 16 x 16 LightTrack grid (S 256, stride 16) points at one box.
+    box = np.array([141.0, 97.0, 60.0, 34.0])  # centre x, y, width, height in crop px
+    points = torch.arange(16, dtype=torch.float32) * 16  # grid point of cell k
+    gx, gy = points.view(1, 16).expand(16, 16), points.view(16, 1).expand(16, 16)
+    ltrb = torch.stack((gx - (box[0] - box[2] / 2), gy - (box[1] - box[3] / 2),
+                        box[0] + box[2] / 2 - gx, box[1] + box[3] / 2 - gy))[None]
+    logits = torch.full((1, 1, 16, 16), -5.0)
+    logits[0, 0, 6, 8] = 3.0  # the cell holding the centre (row 97 / 16, column 141 / 16)
+    maps = lighttrack_maps(SiamOutput(logits, ltrb), 256)
+    assert maps.score_map.shape == (1, 1, 16, 16) and maps.size_map.shape == (1, 2, 16, 16)
+    torch.testing.assert_close(maps.score_map[0, 0, 6, 8], torch.sigmoid(torch.tensor(3.0)))
+    decoded, score = decode_boxes(*maps)
+    np.testing.assert_allclose(decoded[0].numpy() * 256, box, atol=1e-3)
+    # The same box is read at any cell, also after resampling to the student's 10 x 10 grid.
+    centres = (torch.arange(16).view(1, 16) + maps.offset_map[0, 0]) / 16
+    torch.testing.assert_close(centres, torch.full((16, 16), box[0] / 256))
+    small = resample_maps(maps, 10)
+    decoded_small, _ = decode_boxes(*small)
+    np.testing.assert_allclose(decoded_small[0].numpy() * 256, box, atol=1e-3)
+
+
+def test_a_lighttrack_checkpoint_is_a_maps_teacher_whose_loss_falls(tmp_path, capsys):
+    torch.manual_seed(7)
+    network = LightTrack().eval()
+    save_safetensors(network, tmp_path / 'lighttrack.safetensors')
+    teacher = open_teacher(str(tmp_path / 'lighttrack.safetensors'))
+    assert isinstance(teacher, LightTrackTeacher)
+    assert (teacher.template_size, teacher.search_size) == (128, 256)
+    template, search = torch.randn(2, 3, 128, 128), torch.randn(2, 3, 256, 256)
+    maps = teacher.run(template, None, search).maps
+    expected = lighttrack_maps(network.teacher_maps(template, search), 256)
+    for got, want in zip(maps, expected, strict=True):  # BatchNorms folded: same maps
+        torch.testing.assert_close(got, want, atol=1e-4, rtol=1e-4)
+    assert all(not p.requires_grad for p in teacher.network.parameters())
+
+    out = tmp_path / 'run'
+    assert cli.main([*TRAIN_ARGS, '--steps', str(STEPS), '--out', str(out), '--lr', '5e-3',
+                     '--distill-weight', '10',
+                     '--teacher', str(tmp_path / 'lighttrack.safetensors')]) == 0
+    assert 'distilling from lighttrack.safetensors (maps' in capsys.readouterr().err
+    assert_falls(distill_losses(out))
+    # No interaction layers to distil from.
+    assert cli.main([*TRAIN_ARGS, '--steps', '1', '--out', str(out), '--distill', 'loretrack',
+                     '--teacher', str(tmp_path / 'lighttrack.safetensors')]) == 2
+    assert 'needs a LiteTrack teacher' in capsys.readouterr().err
+    assert cli.main([*TRAIN_ARGS, '--steps', '1', '--out', str(out),
+                     '--teacher', str(tmp_path)]) == 2
+    assert 'OpenVINO IR' in capsys.readouterr().err
+
+
+@pytest.mark.parametrize('spec,path', [
+    (f'onnx:vittrack={VITTRACK}', VITTRACK),
+    (str(LIGHTTRACK_IR), LIGHTTRACK_IR)], ids=['vittrack', 'lighttrack_ir'])
+def test_external_teachers_find_the_target_on_real_crops(spec, path):
+    if not path.exists() or not (SHARED_DATA / 'val').is_dir():
+        pytest.skip(f'needs ../shared/data ({path.name} and val/)')
+    if path.suffix == '.onnx':
+        pytest.importorskip('onnxruntime')
+    teacher = open_teacher(spec)
     assert (teacher.template_size, teacher.search_size) == (128, 256)
     sequences = sorted(p for p in (SHARED_DATA / 'val').iterdir() if p.is_dir())[:4]
     for sequence in sequences:

@@ -9,6 +9,9 @@ queries/keys/values.  Two kinds exist:
 
 * :class:`LiteTrackTeacher`: any checkpoint ``load_model`` reads, frozen, at its own
   crop sizes (e.g. a B9 at 256 px teaching a B4 at 128 px);
+* :class:`LightTrackTeacher`: a LightTrack-M checkpoint (what ``litetrack-convert`` writes,
+  or the OpenVINO IR folder itself), its classification and ltrb maps re-expressed as
+  LiteTrack's score/size/offset maps on its own 16x16 grid (:func:`lighttrack_maps`);
 * :class:`OnnxMapsTeacher`: an external tracker exported to ONNX with ``template`` and
   ``search`` inputs and score/size/offset outputs (VitTrack, the network OpenCV's
   ``TrackerVit`` runs).  Another tracker joins by adding an adapter to
@@ -47,9 +50,12 @@ from pathlib import Path
 import random
 from typing import Callable, NamedTuple, Protocol
 
-from litetrack_ros.model.checkpoint import load_model
+from litetrack_ros.model.checkpoint import build_model, Checkpoint, load_model
+from litetrack_ros.model.config import LightTrackConfig
 from litetrack_ros.model.head import HeadOutput
+from litetrack_ros.model.lighttrack import grid_points, LightTrack, SiamOutput
 from litetrack_ros.model.litetrack import LiteTrack
+from litetrack_ros.model.openvino_ir import is_lighttrack_ir, read_lighttrack_ir
 from litetrack_ros.model.vit import Block
 import numpy as np
 import torch
@@ -280,6 +286,72 @@ class LiteTrackTeacher:
         return TeacherOutput(trace.maps, trace)
 
 
+def lighttrack_maps(output: SiamOutput, search_size: int,
+                    stride: int = LightTrackConfig.stride) -> HeadOutput:
+    """Re-express LightTrack's maps as a LiteTrack head's, on the same F x F grid.
+
+    Both grids put cell k at position k / F of the search crop (LightTrack's grid point
+    of cell k is ``(k - F // 2) * stride + S // 2``, i.e. ``k * S / F`` when ``S = F *
+    stride``), so each cell keeps its box: the centre ``grid point + (r - l) / 2`` becomes
+    an offset in cells, the width ``l + r`` a fraction of the crop; the score is the
+    sigmoid of the logits.  LightTrack's classification is positive on the cells inside
+    the target (not a peak at its centre), which the score distillation passes on.
+    """
+    size = output.ltrb.shape[-1]
+    points = grid_points(size, search_size, stride).to(output.ltrb.device, torch.float32)
+    cells = torch.arange(size, device=points.device, dtype=torch.float32)
+    left, top, right, bottom = output.ltrb.float().unbind(1)
+    centre_x = points.view(1, 1, size) + (right - left) / 2
+    centre_y = points.view(1, size, 1) + (bottom - top) / 2
+    offsets = torch.stack((centre_x * size / search_size - cells.view(1, 1, size),
+                           centre_y * size / search_size - cells.view(1, size, 1)), dim=1)
+    sizes = torch.stack((left + right, top + bottom), dim=1) / search_size
+    clamp = (1e-4, 1 - 1e-4)  # as LiteTrack's head clamps its maps
+    return HeadOutput(output.scores.float().clamp(*clamp), sizes.clamp(*clamp), offsets)
+
+
+class LightTrackTeacher:
+    """A frozen LightTrack-M: its maps as LiteTrack's (:func:`lighttrack_maps`).
+
+    The crops are the batch's at 128/256 px (the student's crop factors, which for a
+    square target are LightTrack's SiamFC context); BatchNorms are folded into the
+    convolutions.  It has no interaction layers, so only ``--distill maps`` uses it.
+    """
+
+    def __init__(self, network: LightTrack, name: str = 'lighttrack') -> None:
+        self.network = network.float().eval().requires_grad_(False).fused()
+        self.name = name
+        self.template_size = network.config.template_size
+        self.search_size = network.config.search_size
+
+    @classmethod
+    def load(cls, path: Path) -> LightTrackTeacher:
+        """Load a LightTrack checkpoint, or the LightTrack-M OpenVINO IR folder."""
+        if Path(path).is_dir():
+            if not is_lighttrack_ir(path):
+                raise DistillError(f'{path}: a teacher folder must hold the LightTrack-M '
+                                   'OpenVINO IR (z_feature, x_feature, head .xml/.bin)')
+            config = LightTrackConfig()
+            network = build_model(Checkpoint(read_lighttrack_ir(path, config), config))
+            return cls(network, name=Path(path).name)
+        network = load_model(path)
+        if not isinstance(network, LightTrack):
+            raise DistillError(f'{path} is not a LightTrack checkpoint')
+        return cls(network, name=Path(path).name)
+
+    def to(self, device: torch.device) -> LightTrackTeacher:
+        """Move the network to ``device``."""
+        self.network.to(device)
+        return self
+
+    @torch.no_grad()
+    def run(self, template: Tensor, template_box: Tensor, search: Tensor,
+            collect_qkv: bool = False) -> TeacherOutput:
+        """Run LightTrack on crops at its sizes; the template box is implied (centred)."""
+        output = self.network.teacher_maps(template.float(), search.float())
+        return TeacherOutput(lighttrack_maps(output, self.search_size))
+
+
 class OnnxMapsTeacher:
     """An external tracker in ONNX: ``template`` and ``search`` in, score/size/offset out.
 
@@ -345,16 +417,22 @@ EXTERNAL_TEACHERS: dict[str, Callable[[Path], Teacher]] = {
 
 
 def open_teacher(spec: str) -> Teacher:
-    """Open ``--teacher``: a LiteTrack checkpoint path, or ``onnx:KIND=PATH``."""
+    """Open ``--teacher``: LiteTrack/LightTrack checkpoint, IR folder or ``onnx:KIND=PATH``."""
     if spec.startswith('onnx:'):
         kind, separator, path = spec.removeprefix('onnx:').partition('=')
         if not separator or kind not in EXTERNAL_TEACHERS:
             raise DistillError(f'bad --teacher {spec!r}: use onnx:KIND=PATH with KIND one of '
                                f'{sorted(EXTERNAL_TEACHERS)}')
         return EXTERNAL_TEACHERS[kind](Path(path))
-    if not Path(spec).is_file():
+    path = Path(spec)
+    if path.is_dir():
+        return LightTrackTeacher.load(path)
+    if not path.is_file():
         raise DistillError(f'teacher checkpoint {spec} does not exist')
-    return LiteTrackTeacher.load(Path(spec))
+    network = load_model(path)
+    if isinstance(network, LightTrack):
+        return LightTrackTeacher(network, name=path.name)
+    return LiteTrackTeacher(network, name=path.name)
 
 
 def teacher_crops(batch: dict[str, Tensor], teacher: Teacher) -> tuple[Tensor, Tensor]:
