@@ -31,7 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 import os
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 import xml.etree.ElementTree as ET
 
 from litetrack_ros.model.config import LightTrackConfig
@@ -267,16 +267,27 @@ def _conv_bn(walker: Walker, out: StateDict, node: Node, conv: nn.Conv2d, conv_n
     return node
 
 
-def _squeeze_excite(walker: Walker, out: StateDict, node: Node, se: SqueezeExcite,
-                    name: str) -> Node:
+def _channel_gate(walker: Walker, out: StateDict, node: Node, gate: nn.Module, name: str,
+                  layers: tuple[tuple[str, str], ...]) -> Node:
+    """Read a squeeze-excitation style gate: mean-pool, two 1x1 convs, multiply ``node``.
+
+    ``layers`` names the two convs of ``gate`` with the activation after each; their
+    weights go to ``name.<conv>``.
+    """
     pooled = walker.next(node, 'ReduceMean')
-    for conv_name, activation in (('conv_reduce', 'ReLU'), ('conv_expand', 'HSigmoid')):
-        conv = getattr(se, conv_name)
+    for conv_name, activation in layers:
+        conv = getattr(gate, conv_name)
         weight, pooled = walker.conv(pooled, conv)
         bias, pooled = walker.bias(pooled, conv.out_channels)
         out.conv(f'{name}.{conv_name}', weight, bias)
         pooled = walker.next(pooled, activation)
     return walker.next(pooled, 'Multiply', other=node)
+
+
+def _squeeze_excite(walker: Walker, out: StateDict, node: Node, se: SqueezeExcite,
+                    name: str) -> Node:
+    return _channel_gate(walker, out, node, se, name,
+                         (('conv_reduce', 'ReLU'), ('conv_expand', 'HSigmoid')))
 
 
 def _residual(walker: Walker, node: Node, block_input: Node, has_residual: bool) -> Node:
@@ -355,7 +366,9 @@ def _head(graph: Graph, model: LightTrack) -> dict[str, Tensor]:
             or matmul.attrs.get('transpose_b', 'false') != 'false':
         raise walker.fail(matmul, 'expected template kernels (Nz, C) times search (C, HW)')
     corr = walker.next(matmul, 'Reshape')
-    attention = _squeeze_like_attention(walker, out, corr, fusor)
+    attention = _channel_gate(walker, out, corr, fusor.pw_corr.CA_layer,
+                              'feature_fusor.pw_corr.CA_layer',
+                              (('fc1', 'ReLU'), ('fc2', 'Sigmoid')))
     weight, node = walker.conv(attention, fusor.adj_layer)
     bias, fused = walker.bias(node, fusor.adj_layer.out_channels)
     out.conv('feature_fusor.adj_layer', weight, bias)
@@ -391,18 +404,6 @@ def _head(graph: Graph, model: LightTrack) -> dict[str, Tensor]:
         out.conv(predictors[outputs], weight, bias)
         _expect_result(walker, node, outputs)
     return out.values
-
-
-def _squeeze_like_attention(walker: Walker, out: StateDict, corr: Node, fusor: Any) -> Node:
-    attention = fusor.pw_corr.CA_layer
-    pooled = walker.next(corr, 'ReduceMean')
-    for conv_name, activation in (('fc1', 'ReLU'), ('fc2', 'Sigmoid')):
-        conv = getattr(attention, conv_name)
-        weight, pooled = walker.conv(pooled, conv)
-        bias, pooled = walker.bias(pooled, conv.out_channels)
-        out.conv(f'feature_fusor.pw_corr.CA_layer.{conv_name}', weight, bias)
-        pooled = walker.next(pooled, activation)
-    return walker.next(pooled, 'Multiply', other=corr)
 
 
 def _ends_in(graph: Graph, node: Node, output: str) -> bool:
