@@ -326,15 +326,31 @@ def test_a_lighttrack_checkpoint_is_a_maps_teacher_whose_loss_falls(tmp_path, ca
     assert isinstance(teacher, LightTrackTeacher)
     assert (teacher.template_size, teacher.search_size) == (128, 256)
     template, search = torch.randn(2, 3, 128, 128), torch.randn(2, 3, 256, 256)
-    maps = teacher.run(template, None, search).maps
+    output = teacher.run(template, None, search)
     expected = lighttrack_maps(network.teacher_maps(template, search), 256)
-    for got, want in zip(maps, expected, strict=True):  # BatchNorms folded: same maps
+    for got, want in zip(output.maps, expected, strict=True):  # BatchNorms folded: same maps
         torch.testing.assert_close(got, want, atol=1e-4, rtol=1e-4)
+    # The head's input comes with the maps, for the hint term.
+    with torch.no_grad():
+        fused = network.fuse(network.encode_template(template), search)
+    assert output.features.shape == (2, 128, 16, 16)
+    torch.testing.assert_close(output.features, fused, atol=1e-4, rtol=1e-4)
     assert all(not p.requires_grad for p in teacher.network.parameters())
+    student = LiteTrack(MICRO)
+    hinted = Distiller(teacher, student, DistillSettings(method='maps'))
+    assert hinted.feature_projection.weight.shape == (128, MICRO.embed_dim)
+    plain = Distiller(teacher, student, DistillSettings(method='maps', feature_weight=0))
+    assert plain.feature_projection is None
+    batch = random_batch(MICRO)
+    batch['teacher_template'], batch['teacher_search'] = template, search
+    _, with_hint = hinted(student, batch, 0)
+    _, without = plain(student, batch, 0)
+    assert with_hint.item() > without.item() > 0
 
     out = tmp_path / 'run'
+    # The maps term (a random teacher's features are noise: the hint is checked above).
     assert cli.main([*TRAIN_ARGS, '--steps', str(STEPS), '--out', str(out), '--lr', '5e-3',
-                     '--distill-weight', '10',
+                     '--distill-weight', '10', '--feature-weight', '0',
                      '--teacher', str(tmp_path / 'lighttrack.safetensors')]) == 0
     assert 'distilling from lighttrack.safetensors (maps' in capsys.readouterr().err
     assert_falls(distill_losses(out))

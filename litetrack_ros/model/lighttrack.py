@@ -405,9 +405,17 @@ class LightTrack(nn.Module):
             search: (B, 3, S, S) normalised search crop (S = config.search_size).
 
         """
+        return self.head(self.fuse(state, search))
+
+    def fuse(self, state: LightTrackTemplate, search: Tensor) -> Tensor:
+        """Return the head's input: the search features correlated with the template.
+
+        (B, 128, F, F), the output of the feature fusor (pixel-wise correlation, channel
+        attention, 1x1 conv); :meth:`track_search` is ``head(fuse(state, search))``.
+        """
         xf = self.neck.BN_x(self.features(search.to(self.dtype)))
         kernels = state.kernels.to(device=xf.device, dtype=xf.dtype)
-        return self.head(self.feature_fusor(kernels, xf))
+        return self.feature_fusor(kernels, xf)
 
     def forward(self, state: LightTrackTemplate, search: Tensor) -> SiamOutput:
         """Alias of :meth:`track_search`."""

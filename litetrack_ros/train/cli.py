@@ -127,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
                               'loretrack for a LiteTrack teacher, maps for an ONNX one')
     distill.add_argument('--distill-weight', type=float, default=1.0,
                          help='weight of the distillation loss (%(default)s)')
+    distill.add_argument('--feature-weight', type=float, default=1.0,
+                         help='maps: weight of the head-input hint within it, for teachers that '
+                              'give features (LightTrack) (%(default)s; 0: off)')
     distill.add_argument('--replace-prob', type=float, default=0.5,
                          help='compress: chance that a student stage is replaced by the '
                               "teacher's (%(default)s)")
@@ -275,7 +278,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         method = args.distill or ('loretrack' if hasattr(teacher, 'model') else 'maps')
         try:
             distiller = Distiller(teacher, model, DistillSettings(
-                method=method, weight=args.distill_weight, replace_prob=args.replace_prob,
+                method=method, weight=args.distill_weight, feature_weight=args.feature_weight,
+                replace_prob=args.replace_prob,
                 replace_steps=(args.replace_steps if args.replace_steps is not None
                                else args.steps // 2),
                 progressive_steps=(args.progressive_steps if args.progressive_steps is not None

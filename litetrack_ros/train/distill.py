@@ -22,7 +22,10 @@ Methods (``--distill``), all added to the ground-truth tracking loss:
 ``maps``
     The student's maps match the teacher's, resampled to the student's grid
     (:func:`resample_maps`): binary KL on the score map everywhere, L1 on the size and
-    offset maps weighted by the teacher's score.  Works with every teacher.
+    offset maps weighted by the teacher's score.  Works with every teacher.  A teacher
+    that also gives its head's input (LightTrack's fused features) adds a hint term
+    (``feature_weight``): the student's last search tokens, projected to the teacher's
+    width by a learned linear map, match it (grid resampled, both layer-normalised).
 ``loretrack``
     LoReTrack's dual distillation across resolutions (Dong et al., 2024): the frozen
     teacher sees the search region at its own, higher resolution, the student at its
@@ -53,7 +56,7 @@ from typing import Callable, NamedTuple, Protocol
 from litetrack_ros.model.checkpoint import build_model, Checkpoint, load_model
 from litetrack_ros.model.config import LightTrackConfig
 from litetrack_ros.model.head import HeadOutput
-from litetrack_ros.model.lighttrack import grid_points, LightTrack, SiamOutput
+from litetrack_ros.model.lighttrack import FUSED_CHANNELS, grid_points, LightTrack, SiamOutput
 from litetrack_ros.model.litetrack import LiteTrack
 from litetrack_ros.model.openvino_ir import is_lighttrack_ir, read_lighttrack_ir
 from litetrack_ros.model.vit import Block
@@ -240,10 +243,16 @@ def split_stages(num_layers: int, num_stages: int) -> list[range]:
 
 
 class TeacherOutput(NamedTuple):
-    """A teacher's view of a batch: maps on its own grid, LiteTrack internals if it has them."""
+    """A teacher's view of a batch: maps on its own grid, LiteTrack internals if it has them.
+
+    ``features`` is the head's input as (B, C, F, F) on the maps' grid when the teacher
+    gives it (LightTrack's fused features): ``--distill maps`` then also matches the
+    student's last search tokens to it (see :class:`Distiller`).
+    """
 
     maps: HeadOutput
     trace: Trace | None = None
+    features: Tensor | None = None
 
 
 class Teacher(Protocol):
@@ -318,6 +327,8 @@ class LightTrackTeacher:
     convolutions.  It has no interaction layers, so only ``--distill maps`` uses it.
     """
 
+    feature_channels = FUSED_CHANNELS  # the head's input, which ``run`` returns as features
+
     def __init__(self, network: LightTrack, name: str = 'lighttrack') -> None:
         self.network = network.float().eval().requires_grad_(False).fused()
         self.name = name
@@ -348,8 +359,12 @@ class LightTrackTeacher:
     def run(self, template: Tensor, template_box: Tensor, search: Tensor,
             collect_qkv: bool = False) -> TeacherOutput:
         """Run LightTrack on crops at its sizes; the template box is implied (centred)."""
-        output = self.network.teacher_maps(template.float(), search.float())
-        return TeacherOutput(lighttrack_maps(output, self.search_size))
+        if template.shape[0] != search.shape[0]:
+            raise DistillError(f'templates and searches must pair up: batch {template.shape[0]} '
+                               f'vs {search.shape[0]}')
+        fused = self.network.fuse(self.network.encode_template(template.float()), search.float())
+        output = self.network.head(fused)
+        return TeacherOutput(lighttrack_maps(output, self.search_size), features=fused.float())
 
 
 class OnnxMapsTeacher:
@@ -462,6 +477,7 @@ class DistillSettings:
 
     method: str = 'maps'
     weight: float = 1.0
+    feature_weight: float = 1.0  # maps: the head-input mimicking term, for teachers with features
     replace_prob: float = 0.5
     replace_steps: int = 0
     progressive_steps: int = 0
@@ -471,8 +487,8 @@ class DistillSettings:
         if self.method not in METHODS:
             raise DistillError(f'unknown distillation method {self.method!r}; use one of '
                                f'{list(METHODS)}')
-        if self.weight < 0 or not 0 <= self.replace_prob <= 1:
-            raise DistillError('distillation weight must be >= 0 and replace-prob in [0, 1]')
+        if self.weight < 0 or self.feature_weight < 0 or not 0 <= self.replace_prob <= 1:
+            raise DistillError('distillation weights must be >= 0 and replace-prob in [0, 1]')
         if self.replace_steps < 0 or self.progressive_steps < 0:
             raise DistillError('replace-steps and progressive-steps must be >= 0')
 
@@ -505,6 +521,11 @@ class Distiller(nn.Module):
                                f'{teacher.name} only gives maps (use --distill maps)')
         self.projections = nn.ModuleList()
         self.stage_pairs: list[tuple[range, range]] = []
+        # maps: the student's last search tokens, projected to the teacher's head input.
+        channels = getattr(teacher, 'feature_channels', None)
+        self.feature_projection = (
+            nn.Linear(student.config.embed_dim, channels)
+            if settings.method == 'maps' and channels and settings.feature_weight > 0 else None)
         if settings.method == 'loretrack':
             self._build_projections(student.config.embed_dim, teacher_model.config.embed_dim,
                                     student.config.num_interaction)
@@ -567,11 +588,20 @@ class Distiller(nn.Module):
         if method == 'maps':
             loss = map_loss(trace.maps, teacher_maps, torch.ones_like(teacher_maps.score_map),
                             teacher_maps.score_map)
+            if self.feature_projection is not None and teacher.features is not None:
+                loss = loss + self.settings.feature_weight * self._feature_loss(
+                    trace.tokens[-1], teacher.features, grid)
         else:
             region = target_region(batch['search_box'], grid)
             loss = map_loss(trace.maps, teacher_maps, region, region) + self._qkv_loss(
                 trace, teacher.trace, student.config.template_feat_size, grid)
         return trace.maps, self.settings.weight * loss
+
+    def _feature_loss(self, tokens: Tensor, features: Tensor, grid: int) -> Tensor:
+        # FitNets-style hint at the head's input: (B, N, C_s) tokens -> the teacher's C_t,
+        # the teacher's (B, C_t, F, F) map resampled to the student's grid.
+        teacher_tokens = resample_tokens(features.flatten(2).transpose(1, 2), grid)
+        return normalised_mse(self.feature_projection(tokens), teacher_tokens)
 
     def _qkv_loss(self, student: Trace, teacher: Trace, template_grid: int,
                   search_grid: int) -> Tensor:
