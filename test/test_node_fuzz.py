@@ -204,4 +204,7 @@ def test_fuzzed_inputs_never_kill_the_node(tiny_weights, transport):
     # buffered: after the first round (the middleware's buffers for the 25 MB
     # message) more bad input costs no more memory.
     assert rss_after - rss_before < 250, (rss_before, rss_rounds, rss_after)
-    assert max(rss_rounds[1:] + [rss_after]) - rss_rounds[0] < 60, (rss_rounds, rss_after)
+    # A leak persists; the allocator may hold a transient peak for a round (seen once: +73 MB
+    # in round 2, back to +27 MB in rounds 3 and 4), so the end is held tight, peaks loosely.
+    assert max(rss_rounds[-1], rss_after) - rss_rounds[0] < 60, (rss_rounds, rss_after)
+    assert max(rss_rounds) - rss_rounds[0] < 150, (rss_rounds, rss_after)
