@@ -140,11 +140,18 @@ def test_without_weights_runs_untrained_and_says_so(tmp_path):
     assert 'UNTRAINED' in node_log
 
 
+def _interruptible() -> None:
+    # Ctrl-C as a terminal gives it: a shell that ran this suite in the background
+    # (``make test &``) passes SIGINT on ignored, and then the demo never sees it.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_interrupt_stops_the_children_and_keeps_what_was_recorded(tmp_path, tiny_weights):
     demo = subprocess.Popen(
         [*DEMO, '--output', str(tmp_path / 'out'), '--frames', '60', '--size', '160x128',
          '--rate', '10', '--weights', str(tiny_weights)],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        preexec_fn=_interruptible)
     try:
         lines = []
         for line in demo.stdout:
