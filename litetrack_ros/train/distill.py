@@ -55,7 +55,7 @@ from typing import Callable, NamedTuple, Protocol
 
 from litetrack_ros.model.checkpoint import build_model, Checkpoint, load_model
 from litetrack_ros.model.config import LightTrackConfig
-from litetrack_ros.model.head import HeadOutput
+from litetrack_ros.model.head import HeadOutput, SIGMOID_EPS
 from litetrack_ros.model.lighttrack import FUSED_CHANNELS, grid_points, LightTrack, SiamOutput
 from litetrack_ros.model.litetrack import LiteTrack
 from litetrack_ros.model.openvino_ir import is_lighttrack_ir, read_lighttrack_ir
@@ -315,7 +315,7 @@ def lighttrack_maps(output: SiamOutput, search_size: int,
     offsets = torch.stack((centre_x * size / search_size - cells.view(1, 1, size),
                            centre_y * size / search_size - cells.view(1, size, 1)), dim=1)
     sizes = torch.stack((left + right, top + bottom), dim=1) / search_size
-    clamp = (1e-4, 1 - 1e-4)  # as LiteTrack's head clamps its maps
+    clamp = (SIGMOID_EPS, 1 - SIGMOID_EPS)  # as LiteTrack's head clamps its maps
     return HeadOutput(output.scores.float().clamp(*clamp), sizes.clamp(*clamp), offsets)
 
 
