@@ -18,16 +18,12 @@ from pathlib import Path
 import sys
 
 from litetrack_ros.model.checkpoint import (
-    build_model,
-    Checkpoint,
     CheckpointError,
     load_model,
     save_safetensors,
 )
-from litetrack_ros.model.config import LightTrackConfig, variant_name
+from litetrack_ros.model.config import variant_name
 from litetrack_ros.model.lighttrack import LightTrack
-from litetrack_ros.model.openvino_ir import is_lighttrack_ir, read_lighttrack_ir
-from torch import nn
 
 # Exit status for unusable input, as argparse uses for bad arguments.
 EXIT_BAD_INPUT = 2
@@ -66,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         print('litetrack-convert: output must differ from input', file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        model = _load(args.input, args.search_size)
+        model = load_model(args.input, search_size=args.search_size)
         changes = dict(_tracking_setting(text) for text in args.tracking)
         if args.size_update_rate is not None:
             changes['size_update_rate'] = args.size_update_rate
@@ -111,20 +107,6 @@ def _tracking_setting(text: str) -> tuple[str, object]:
         return name, float(value)
     except ValueError:
         raise ValueError(f'{name} takes a number, got {value!r}') from None
-
-
-def _load(path: Path, search_size: int | None) -> nn.Module:
-    """Load a checkpoint file, or build LightTrack from an OpenVINO IR folder."""
-    if path.is_dir():
-        if not is_lighttrack_ir(path):
-            raise CheckpointError(f'{path}: a folder must hold the LightTrack-M OpenVINO IR '
-                                  '(z_feature, x_feature, head .xml/.bin)')
-        config = LightTrackConfig()
-        model = build_model(Checkpoint(read_lighttrack_ir(path, config), config)).eval()
-        if search_size is not None:
-            model.set_search_size(search_size)
-        return model
-    return load_model(path, search_size=search_size)
 
 
 if __name__ == '__main__':

@@ -298,6 +298,15 @@ def _extract_state_dict(obj: Any, path: Path) -> dict[str, Tensor]:
         f'one of {list(STATE_DICT_KEYS)}; got {type(obj).__name__})')
 
 
+def _read_lighttrack_ir_folder(folder: Path) -> Checkpoint:
+    from litetrack_ros.model.openvino_ir import is_lighttrack_ir, read_lighttrack_ir
+    if not is_lighttrack_ir(folder):
+        raise CheckpointError(f'{folder}: a folder must hold the LightTrack-M OpenVINO IR '
+                              '(z_feature, x_feature, head .xml/.bin)')
+    config = LightTrackConfig()
+    return Checkpoint(read_lighttrack_ir(folder, config), config)
+
+
 def _strip_prefix(state_dict: dict[str, Tensor], prefix: str = 'module.') -> dict[str, Tensor]:
     # DataParallel/DistributedDataParallel checkpoints prefix every key.
     if state_dict and all(key.startswith(prefix) for key in state_dict):
@@ -407,7 +416,12 @@ def infer_lighttrack_config(state_dict: dict[str, Tensor]) -> LightTrackConfig:
 
 
 def load_checkpoint(path: PathLike) -> Checkpoint:
-    """Read a checkpoint and the config it needs (from safetensors metadata, else inferred)."""
+    """Read a checkpoint and the config it needs (from safetensors metadata, else inferred).
+
+    A folder must hold the LightTrack-M OpenVINO IR, converted on the fly.
+    """
+    if Path(path).is_dir():
+        return _read_lighttrack_ir_folder(Path(path))
     state_dict, config = _read(path)
     if config is None:
         try:

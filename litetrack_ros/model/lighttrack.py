@@ -455,10 +455,16 @@ class LightTrack(nn.Module):
             cell's grid point; no gradients.
 
         """
+        return self.teacher_outputs(templates, searches)[0]
+
+    @torch.no_grad()
+    def teacher_outputs(self, templates: Tensor, searches: Tensor) -> tuple[SiamOutput, Tensor]:
+        """:meth:`teacher_maps` and the head's input they come from (:meth:`fuse`'s output)."""
         if templates.shape[0] != searches.shape[0]:
             raise ValueError(f'templates and searches must pair up: batch {templates.shape[0]} '
                              f'vs {searches.shape[0]}')
-        return self.track_search(self.encode_template(templates), searches)
+        fused = self.fuse(self.encode_template(templates), searches)
+        return self.head(fused), fused
 
 
 def grid_points(feat_size: int, search_size: int, stride: int = LightTrackConfig.stride

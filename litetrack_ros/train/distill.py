@@ -53,12 +53,11 @@ from pathlib import Path
 import random
 from typing import Callable, NamedTuple, Protocol
 
-from litetrack_ros.model.checkpoint import build_model, Checkpoint, load_model
+from litetrack_ros.model.checkpoint import load_model
 from litetrack_ros.model.config import LightTrackConfig
 from litetrack_ros.model.head import HeadOutput, SIGMOID_EPS
 from litetrack_ros.model.lighttrack import FUSED_CHANNELS, grid_points, LightTrack, SiamOutput
 from litetrack_ros.model.litetrack import LiteTrack
-from litetrack_ros.model.openvino_ir import is_lighttrack_ir, read_lighttrack_ir
 from litetrack_ros.model.vit import Block
 import numpy as np
 import torch
@@ -335,21 +334,6 @@ class LightTrackTeacher:
         self.template_size = network.config.template_size
         self.search_size = network.config.search_size
 
-    @classmethod
-    def load(cls, path: Path) -> LightTrackTeacher:
-        """Load a LightTrack checkpoint, or the LightTrack-M OpenVINO IR folder."""
-        if Path(path).is_dir():
-            if not is_lighttrack_ir(path):
-                raise DistillError(f'{path}: a teacher folder must hold the LightTrack-M '
-                                   'OpenVINO IR (z_feature, x_feature, head .xml/.bin)')
-            config = LightTrackConfig()
-            network = build_model(Checkpoint(read_lighttrack_ir(path, config), config))
-            return cls(network, name=Path(path).name)
-        network = load_model(path)
-        if not isinstance(network, LightTrack):
-            raise DistillError(f'{path} is not a LightTrack checkpoint')
-        return cls(network, name=Path(path).name)
-
     def to(self, device: torch.device) -> LightTrackTeacher:
         """Move the network to ``device``."""
         self.network.to(device)
@@ -359,11 +343,7 @@ class LightTrackTeacher:
     def run(self, template: Tensor, template_box: Tensor, search: Tensor,
             collect_qkv: bool = False) -> TeacherOutput:
         """Run LightTrack on crops at its sizes; the template box is implied (centred)."""
-        if template.shape[0] != search.shape[0]:
-            raise DistillError(f'templates and searches must pair up: batch {template.shape[0]} '
-                               f'vs {search.shape[0]}')
-        fused = self.network.fuse(self.network.encode_template(template.float()), search.float())
-        output = self.network.head(fused)
+        output, fused = self.network.teacher_outputs(template.float(), search.float())
         return TeacherOutput(lighttrack_maps(output, self.search_size), features=fused.float())
 
 
@@ -440,11 +420,9 @@ def open_teacher(spec: str) -> Teacher:
                                f'{sorted(EXTERNAL_TEACHERS)}')
         return EXTERNAL_TEACHERS[kind](Path(path))
     path = Path(spec)
-    if path.is_dir():
-        return LightTrackTeacher.load(path)
-    if not path.is_file():
+    if not path.exists():
         raise DistillError(f'teacher checkpoint {spec} does not exist')
-    network = load_model(path)
+    network = load_model(path)  # a checkpoint file, or the LightTrack-M OpenVINO IR folder
     if isinstance(network, LightTrack):
         return LightTrackTeacher(network, name=path.name)
     return LiteTrackTeacher(network, name=path.name)
