@@ -279,12 +279,7 @@ class Tracker:
         search_box = _scale_box(self._search_box, scale_x, scale_y)
         confident_box = _scale_box(self._confident_box, scale_x, scale_y)
 
-        search, geometry = self.procedure.search_input(rgb, search_box, self._context)
-        with torch.inference_mode():
-            out = self.net.track_search(self._template_state, self._to_input(search))
-            # Decoded in float32 on the host whatever the network dtype.
-            decoded = self.procedure.decode(out, search_box, geometry, (image_h, image_w))
-        state, box, confidence = decoded
+        state, box, confidence = self._locate(rgb, search_box)
 
         # Commit the new state only now that nothing can fail any more.
         self._image_hw = (image_h, image_w)
@@ -304,6 +299,33 @@ class Tracker:
         return TrackResult(
             box_xywh=box, confidence=confidence, lost=self._lost, frame_index=self._frame_index
         )
+
+    def predict_at(self, image: np.ndarray, box_xywh: Sequence[float]) -> Tuple[Box, float]:
+        """Return the box and confidence found with the search region cut around ``box_xywh``.
+
+        One frame of the procedure (window, penalty and size update relative to
+        ``box_xywh``) that leaves the tracker's state untouched: ``track`` continues
+        as if it had not been called. For diagnostics (how far the network corrects a
+        wrong previous box, ``litetrack-eval --size-response``) and re-detection.
+
+        Raises:
+            RuntimeError: ``initialize`` has not been called.
+            ValueError: bad image or box.
+
+        """
+        if not self.is_initialized:
+            raise RuntimeError('Tracker.predict_at() called before Tracker.initialize()')
+        rgb = as_rgb_image(image)
+        _, box, confidence = self._locate(rgb, validate_box(box_xywh, rgb.shape))
+        return box, confidence
+
+    def _locate(self, rgb: np.ndarray, search_box: Box) -> Tuple[Box, Box, float]:
+        """Run the network on the search region around ``search_box``: (state, box, score)."""
+        search, geometry = self.procedure.search_input(rgb, search_box, self._context)
+        with torch.inference_mode():
+            out = self.net.track_search(self._template_state, self._to_input(search))
+            # Decoded in float32 on the host whatever the network dtype.
+            return self.procedure.decode(out, search_box, geometry, rgb.shape[:2])
 
     def _to_input(self, array: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(array)).to(

@@ -161,6 +161,11 @@ class LiteTrackAdapter:
         self.last_confidence = float('nan')
 
     @property
+    def tracker(self) -> Any:
+        """Return the wrapped ``Tracker`` (RGB in), e.g. for ``litetrack-eval --size-response``."""
+        return self._tracker
+
+    @property
     def size_update_rate(self) -> float | None:
         """Return the tracker's share of the predicted size change taken per frame."""
         rate = getattr(self._tracker, 'size_update_rate', None)

@@ -26,7 +26,7 @@ from litetrack_ros.evaluation.baselines import (
     TrackerAdapter,
     TrackerSetupError,
 )
-from litetrack_ros.evaluation.datasets import DatasetError, discover_sequences
+from litetrack_ros.evaluation.datasets import DatasetError, discover_sequences, Sequence
 from litetrack_ros.evaluation.report import (
     build_report,
     format_table,
@@ -40,8 +40,15 @@ from litetrack_ros.evaluation.settings import (
     SettingsMismatchError,
     tracker_settings,
 )
+from litetrack_ros.evaluation.size_response import (
+    DEFAULT_FRAMES_PER_SEQUENCE,
+    DEFAULT_SCALES,
+    format_size_response,
+    measure_size_response,
+)
 
 PROG = 'litetrack-eval'
+DEFAULT_SCALES_TEXT = ','.join(f'{s:g}' for s in DEFAULT_SCALES)
 TRACKER_HELP = (
     'tracker to evaluate, repeatable: KIND[:key=value,...]. Kinds: '
     'litetrack[:weights=PATH,device=auto|cpu|cuda,precision=auto|fp32|fp16|bf16,'
@@ -97,7 +104,49 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--per-sequence', action='store_true',
                         help='also print one table row per sequence')
     parser.add_argument('--no-progress', action='store_true', help='hide the progress bar')
+    parser.add_argument('--size-response', nargs='?', const=DEFAULT_SCALES_TEXT, default=None,
+                        metavar='SCALES',
+                        help='instead of tracking: cut the search region around the true box '
+                             'with its sides scaled by each of SCALES (default '
+                             f'{DEFAULT_SCALES_TEXT}) and report how much of the size error '
+                             'the tracker keeps, and its per-frame size noise '
+                             '(LiteTrack/LightTrack trackers; writes size_response.json)')
+    parser.add_argument('--size-frames', type=int, default=DEFAULT_FRAMES_PER_SEQUENCE,
+                        metavar='N', help='frames sampled per sequence for --size-response '
+                                          '(default: %(default)s)')
     return parser
+
+
+def _parse_scales(text: str) -> tuple[float, ...]:
+    try:
+        scales = tuple(float(value) for value in text.split(',') if value.strip())
+    except ValueError as error:
+        raise UsageError(f'--size-response: bad scales {text!r} ({error})') from error
+    if not scales or min(scales) <= 0 or 1.0 not in scales:
+        raise UsageError(f'--size-response: scales must be positive and include 1, got {text!r}')
+    return scales
+
+
+def run_size_response(args: argparse.Namespace, sequences: list[Sequence],
+                      trackers: list[TrackerAdapter]) -> None:
+    """Measure and print each tracker's size response; write ``size_response.json``."""
+    scales = _parse_scales(args.size_response)
+    if args.size_frames < 1:
+        raise UsageError('--size-frames must be at least 1')
+    unsupported = [t.name for t in trackers
+                   if not hasattr(getattr(t, 'tracker', None), 'predict_at')]
+    if unsupported:
+        raise UsageError(f'--size-response needs LiteTrack or LightTrack trackers, not '
+                         f'{", ".join(unsupported)}')
+    responses = {t.name: measure_size_response(t.tracker, sequences, scales, args.size_frames)
+                 for t in trackers}
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / 'size_response.json'
+    write_json({'dataset': str(args.dataset),
+                'trackers': {t.name: {'settings': tracker_settings(t),
+                                      **responses[t.name].as_dict()} for t in trackers}}, path)
+    print(format_size_response(responses))
+    print(f'wrote {path}')
 
 
 def _create_trackers(specs: list[str]) -> list[TrackerAdapter]:
@@ -129,6 +178,9 @@ def run(args: argparse.Namespace) -> None:
     # typo in the last --tracker fails in a second, not after an hour of tracking.
     sequences = discover_sequences(args.dataset, names)
     trackers = _create_trackers(args.tracker)
+    if args.size_response is not None:
+        run_size_response(args, sequences, trackers)
+        return
     results = run_trackers(trackers, sequences, args.out, max_frames=args.max_frames,
                            resume=not args.no_resume, progress=not args.no_progress,
                            overwrite=args.overwrite)
