@@ -12,6 +12,7 @@ from pathlib import Path
 
 import cv2
 from litetrack_ros.evaluation import cli
+from litetrack_ros.evaluation.baselines import LiteTrackAdapter
 from litetrack_ros.evaluation.datasets import discover_sequences
 from litetrack_ros.evaluation.size_response import measure_size_response, sample_frames
 from litetrack_ros.tracker import Tracker
@@ -69,7 +70,8 @@ def test_predict_at_refuses_bad_calls_without_touching_the_state():
 
 def test_an_exact_network_keeps_none_of_a_size_error(tmp_path):
     sequences = discover_sequences(write_synthetic_dataset(tmp_path))
-    response = measure_size_response(Tracker(ColourNet(search_size=256)), sequences, SCALES)
+    exact = LiteTrackAdapter(Tracker(ColourNet(search_size=256)), 'colour')
+    response = measure_size_response(exact, sequences, SCALES)
     assert response.frames == 11 and response.scales == SCALES
     np.testing.assert_allclose(response.median_ratio, 1.0, atol=0.03)
     assert abs(response.kept) < 0.03 and response.noise < 0.02
@@ -78,7 +80,7 @@ def test_an_exact_network_keeps_none_of_a_size_error(tmp_path):
 class BoxKeeper:
     """A tracker that answers with the box it was given: it keeps every size error."""
 
-    def initialize(self, image, box):
+    def init(self, image, box):
         """Nothing to encode."""
         self.initialized = True
 

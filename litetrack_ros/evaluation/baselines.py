@@ -161,11 +161,6 @@ class LiteTrackAdapter:
         self.last_confidence = float('nan')
 
     @property
-    def tracker(self) -> Any:
-        """Return the wrapped ``Tracker`` (RGB in), e.g. for ``litetrack-eval --size-response``."""
-        return self._tracker
-
-    @property
     def size_update_rate(self) -> float | None:
         """Return the tracker's share of the predicted size change taken per frame."""
         rate = getattr(self._tracker, 'size_update_rate', None)
@@ -180,6 +175,12 @@ class LiteTrackAdapter:
         result = self._tracker.track(cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB))
         self.last_confidence = result.confidence
         return tuple(float(value) for value in result.box_xywh)
+
+    def predict_at(self, image_bgr: np.ndarray, box_xywh: Sequence[float]) -> tuple[Box, float]:
+        """Return the box and confidence found around ``box_xywh`` (``Tracker.predict_at``)."""
+        box, confidence = self._tracker.predict_at(cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB),
+                                                   tuple(box_xywh))
+        return tuple(float(value) for value in box), confidence
 
 
 def litetrack_tracker(weights: str | Path | None = None, device: str = 'auto',

@@ -41,6 +41,7 @@ from litetrack_ros.evaluation.settings import (
     tracker_settings,
 )
 from litetrack_ros.evaluation.size_response import (
+    check_scales,
     DEFAULT_FRAMES_PER_SEQUENCE,
     DEFAULT_SCALES,
     format_size_response,
@@ -122,9 +123,10 @@ def _parse_scales(text: str) -> tuple[float, ...]:
         scales = tuple(float(value) for value in text.split(',') if value.strip())
     except ValueError as error:
         raise UsageError(f'--size-response: bad scales {text!r} ({error})') from error
-    if not scales or min(scales) <= 0 or 1.0 not in scales:
-        raise UsageError(f'--size-response: scales must be positive and include 1, got {text!r}')
-    return scales
+    try:
+        return check_scales(scales)
+    except ValueError as error:
+        raise UsageError(f'--size-response: {error}') from error
 
 
 def run_size_response(args: argparse.Namespace, sequences: list[Sequence],
@@ -133,12 +135,11 @@ def run_size_response(args: argparse.Namespace, sequences: list[Sequence],
     scales = _parse_scales(args.size_response)
     if args.size_frames < 1:
         raise UsageError('--size-frames must be at least 1')
-    unsupported = [t.name for t in trackers
-                   if not hasattr(getattr(t, 'tracker', None), 'predict_at')]
+    unsupported = [t.name for t in trackers if not hasattr(t, 'predict_at')]
     if unsupported:
         raise UsageError(f'--size-response needs LiteTrack or LightTrack trackers, not '
                          f'{", ".join(unsupported)}')
-    responses = {t.name: measure_size_response(t.tracker, sequences, scales, args.size_frames)
+    responses = {t.name: measure_size_response(t, sequences, scales, args.size_frames)
                  for t in trackers}
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / 'size_response.json'

@@ -55,6 +55,14 @@ def _scaled_about_centre(box: np.ndarray, scale: float) -> tuple[float, float, f
     return (x + w * (1 - scale) / 2, y + h * (1 - scale) / 2, w * scale, h * scale)
 
 
+def check_scales(scales: SequenceOf[float]) -> tuple[float, ...]:
+    """Return the scales as floats; raise ValueError unless all are positive and 1 is one."""
+    scales = tuple(float(s) for s in scales)
+    if not scales or min(scales) <= 0 or 1.0 not in scales:
+        raise ValueError(f'scales must be positive and include 1, got {scales}')
+    return scales
+
+
 def sample_frames(length: int, count: int) -> list[int]:
     """Up to ``count`` evenly spaced frame indices from 1 to ``length - 1`` (0 initialises)."""
     if length < 2 or count < 1:
@@ -69,8 +77,9 @@ def measure_size_response(tracker: Any, sequences: Iterable[Sequence],
     """Measure a tracker's size response (module docstring).
 
     Args:
-        tracker: object with ``initialize(rgb, box)`` and ``predict_at(rgb, box) ->
-            (box, confidence)``, as :class:`litetrack_ros.tracker.Tracker`.
+        tracker: object with ``init(bgr, box)`` and ``predict_at(bgr, box) ->
+            (box, confidence)``, as :class:`litetrack_ros.evaluation.baselines.LiteTrackAdapter`
+            (BGR frames, as the sequences load them).
         sequences: annotated sequences; frames without a true box are skipped.
         scales: factors applied to the true box's sides; must include 1.
         frames_per_sequence: frames sampled per sequence.
@@ -79,9 +88,7 @@ def measure_size_response(tracker: Any, sequences: Iterable[Sequence],
         ValueError: a scale is not positive, 1 is missing, or no frame had a true box.
 
     """
-    scales = tuple(float(s) for s in scales)
-    if not scales or min(scales) <= 0 or 1.0 not in scales:
-        raise ValueError(f'scales must be positive and include 1, got {scales}')
+    scales = check_scales(scales)
     log_ratio: dict[float, list[float]] = {s: [] for s in scales}
     log_w: list[float] = []
     log_h: list[float] = []
@@ -89,14 +96,14 @@ def measure_size_response(tracker: Any, sequences: Iterable[Sequence],
         truth = sequence.groundtruth
         if len(sequence) < 2 or not np.all(np.isfinite(truth[0])):
             continue
-        tracker.initialize(_rgb(sequence.load_frame(0)), tuple(truth[0]))
+        tracker.init(sequence.load_frame(0), tuple(truth[0]))
         for index in sample_frames(len(sequence), frames_per_sequence):
             box = truth[index]
             if not np.all(np.isfinite(box)) or min(box[2], box[3]) < 2:
                 continue
-            rgb = _rgb(sequence.load_frame(index))
+            image = sequence.load_frame(index)
             for scale in scales:
-                found, _ = tracker.predict_at(rgb, _scaled_about_centre(box, scale))
+                found, _ = tracker.predict_at(image, _scaled_about_centre(box, scale))
                 w, h = float(found[2]) / box[2], float(found[3]) / box[3]
                 log_ratio[scale].append(0.5 * math.log(w * h))
                 if scale == 1.0:
@@ -132,7 +139,3 @@ def format_size_response(responses: dict[str, SizeResponse]) -> str:
                  f'{response.kept:7.2f}', f'{response.noise:7.3f}', f'{response.frames:7d}']
         lines.append(' '.join(cells))
     return '\n'.join(lines)
-
-
-def _rgb(image_bgr: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(image_bgr[..., ::-1])
