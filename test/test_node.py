@@ -117,6 +117,11 @@ def test_video_frames_tracked_with_image_stamps_and_reset(tmp_path, namespace, t
                                  lambda m: diagnostics.extend(ours(m, namespace)), 50)
         assert spin_until(node, lambda: len(arrays) >= 3, timeout_s=60), tracker.stdout.read(3000)
         assert all(not a.detections for a in arrays), 'no target yet: arrays must be empty'
+        # The stamps below are looked up among the images this observer received, so it
+        # must receive them first: its reader can match the camera's writer seconds after
+        # the node's (seen without ../shared: no image in the first 5 s, then all of them).
+        assert spin_until(node, lambda: len(images) >= 3, timeout_s=30), \
+            'the observer received no image from the video source'
 
         first = set_target(node, f'{namespace}/litetrack/set_target', 100, 80, 60, 70)
         assert first.success, first.message
