@@ -704,16 +704,19 @@ def main(args: list[str] | None = None) -> int:
     # after the signal (a node terminated during start-up then never exited). The
     # executor spins in short slices so that Python sees the signal promptly.
     rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    # One executor thread for the light callbacks (images, services, timers); tracking
+    # has its own thread (see the module docstring). Made before the handlers are in
+    # place: a signal raised inside its constructor (right after a failed autostart
+    # configure, when a supervisor stops the node) left a half-made executor whose
+    # finaliser printed a traceback at exit (rclpy jazzy).
+    executor = SingleThreadedExecutor()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _interrupt)
-    node = executor = None
+    node = None
     try:
         node = LiteTrackNode()
         if profile:
             node.get_logger().info(f'Fast DDS profile for large frames: {profile}')
-        # One executor thread for the light callbacks (images, services, timers);
-        # tracking has its own thread (see the module docstring).
-        executor = SingleThreadedExecutor()
         executor.add_node(node)
         while rclpy.ok():
             executor.spin_once(timeout_sec=SPIN_SLICE_S)
@@ -724,8 +727,7 @@ def main(args: list[str] | None = None) -> int:
             signal.signal(signum, signal.SIG_DFL)
         if node is not None:
             node.shutdown_tracking()
-        if executor is not None:
-            executor.shutdown()
+        executor.shutdown()
         if node is not None:
             node.destroy_node()
         rclpy.try_shutdown()
