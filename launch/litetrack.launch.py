@@ -32,7 +32,7 @@ def generate_launch_description() -> LaunchDescription:
         DeclareLaunchArgument('weights', default_value='',
                               description='Checkpoint file/folder ("" = package weights/).'),
         DeclareLaunchArgument('variant', default_value='auto',
-                              description='auto, B4, B6, B8, B9, S4, S6, M6 or LightTrack-M.'),
+                              description='auto, B4, B6, B8, B9, S4, S6, M6, C3 or LightTrack-M.'),
         DeclareLaunchArgument('device', default_value='auto',
                               description='auto, cpu, cuda or cuda:N.'),
         DeclareLaunchArgument('use_rviz', default_value='false',

@@ -98,7 +98,7 @@ PARAMETERS = (
     ParameterSpec('weights', '', 'Checkpoint file or folder (.safetensors, .pth.tar); empty: '
                   'first checkpoint in the package weights/ folder.'),
     ParameterSpec('variant', 'auto', 'auto (from the checkpoint), B4, B6, B8, B9 (official) '
-                  'or S4, S6, M6 (small members) for LiteTrack, LightTrack-M for LightTrack; '
+                  'or S4, S6, M6, C3 (small members) for LiteTrack, LightTrack-M for LightTrack; '
                   'a checkpoint of another variant fails configure.'),
     ParameterSpec('device', 'auto', 'auto (CUDA when available, else CPU), cpu, cuda, cuda:N.'),
     ParameterSpec('precision', 'auto', 'auto (fp16 on CUDA; on CPU bf16 where it has native '

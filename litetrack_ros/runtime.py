@@ -119,14 +119,15 @@ def precision_reason(name: str, device: str, cpu: CpuFeatures | None = None) -> 
 
 
 def prepare_network(net: torch.nn.Module, device: str, dtype: torch.dtype) -> torch.nn.Module:
-    """Move a network to its device and dtype for inference, in the fastest layout.
+    """Return a copy of a network for inference on its device and dtype, in the fastest layout.
 
-    Convolution weights are stored channels-last (NHWC): oneDNN runs the head's 3x3
-    convolutions fastest so (their input already is NHWC in memory), and the patch
-    embedding then emits tokens without a copy. LayerNorm and the decoding stay
-    float32 whatever ``dtype`` is (see the model).
+    BatchNorms are folded into their convolutions in float32 (the network's ``fused()``;
+    LiteTrack's head then runs as one tower): the same maps, faster. Convolution weights
+    are stored channels-last (NHWC): oneDNN runs the head's 3x3 convolutions fastest so
+    (their input already is NHWC in memory), and the patch embedding then emits tokens
+    without a copy. LayerNorm and the decoding stay float32 whatever ``dtype`` is.
     """
-    net = net.to(device=device, dtype=dtype).eval()
+    net = net.to(device=device, dtype=torch.float32).eval().fused().to(dtype=dtype)
     if torch.device(device).type == 'cpu':
         net = net.to(memory_format=torch.channels_last)
     return net
@@ -166,8 +167,8 @@ def package_weights_folder() -> Path | None:
     try:
         from ament_index_python.packages import get_package_share_directory
         return Path(get_package_share_directory('litetrack_ros')) / 'weights'
-    except (ImportError, LookupError, ValueError):
-        pass
+    except (ImportError, LookupError, ValueError, OSError):
+        pass  # OSError: ament_index without AMENT_PREFIX_PATH (a venv not sourced)
     pip_folder = Path(sys.prefix) / 'share' / 'litetrack_ros' / 'weights'
     return pip_folder if pip_folder.is_dir() else None
 
@@ -250,14 +251,10 @@ def build_tracker(weights: Path | None, *, device: str = 'auto', precision: str 
         net.config = _with_tracking(net.config, tracking)
     parameters = net.num_parameters
     compile_status, compile_message = 'off', ''
-    if isinstance(net, LightTrack):
-        # BatchNorms folded (in float32), channels-last: the same maps, faster.
-        net = net.float().eval().fused().to(dtype=dtype)
-        if compile:
-            compile_message = 'compile is implemented for LiteTrack networks only: eager'
-            _LOG.warning(compile_message)
-    else:
-        net = prepare_network(net, device, dtype)
+    net = prepare_network(net, device, dtype)
+    if compile and isinstance(net, LightTrack):
+        compile_message = 'compile is implemented for LiteTrack networks only: eager'
+        _LOG.warning(compile_message)
     network = net
     if compile and not isinstance(net, LightTrack):  # compiles and warms up both steps
         from litetrack_ros.model.compiled import compile_litetrack

@@ -139,10 +139,14 @@ def test_split_stages():
 # --------------------------------------------------------------------------- LiteTrack teachers
 
 
-def test_traced_pass_equals_track_search():
+@pytest.mark.parametrize('config', [
+    DEEP_TEACHER,
+    # VitTrack's kind: conv stem, final norm, no target token, per-layer template keys.
+    DEEP_TEACHER.replace(stem='conv', final_norm=True, target_token=False, template_kv='layer')])
+def test_traced_pass_equals_track_search(config):
     torch.manual_seed(0)
-    model = LiteTrack(DEEP_TEACHER).eval()
-    batch = random_batch(DEEP_TEACHER)
+    model = LiteTrack(config).eval()
+    batch = random_batch(config)
     trace = run_layers(model, model_layers(model), batch['template'], batch['template_box'],
                        batch['search'], collect_qkv=True)
     expected = model.track_search(model.encode_template(batch['template'], batch['template_box']),

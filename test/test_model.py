@@ -16,6 +16,7 @@ from litetrack_ros.model import (
     variant_name,
     VARIANTS,
 )
+from litetrack_ros.model.head import CenterHead, FusedCenterHead
 import pytest
 import torch
 import torch.nn.functional as F
@@ -270,6 +271,116 @@ def test_outputs_depend_on_template_box_and_not_on_unused_embeddings():
     assert max_abs_diff(base, other_template) > 1e-3
     assert max_abs_diff(base, other_box) > 1e-3
     assert max_abs_diff(base, unused_zeroed) == 0.0
+
+
+# ------------------------------------------------------------------ VitTrack-style members
+
+# Conv stem, final norm, no target token, template keys/values taken layer by layer.
+VITSTYLE = SMALL.replace(depth=3, num_interaction=3, stem='conv', final_norm=True,
+                         target_token=False, template_kv='layer')
+
+
+def one_stream_reference(model: LiteTrack, template, box, search) -> HeadOutput:
+    """Search rows of an OSTrack-style joint pass over [z; x], z updated by the template alone.
+
+    What ``template_kv='layer'`` must compute, written with plain blocks only: in each
+    interaction layer the search tokens attend to the template tokens of that depth.
+    """
+    config = model.config
+    z = model.template_input(template, box)
+    x = model.backbone.embed_search(search)
+    for index, block in enumerate(model.backbone.blocks):
+        if index < config.num_plain_layers:
+            x = block(x, explicit=True)
+        else:
+            visible = model.template_output(z)
+            x = block(torch.cat((visible, x), dim=1), explicit=True)[:, visible.shape[1]:]
+        z = block(z, explicit=True)
+    return model.head(x)
+
+
+@pytest.mark.parametrize('changes', [
+    {'stem': 'conv'}, {'final_norm': True}, {'target_token': False},
+    {'template_kv': 'layer'}, {'depth': 4, 'num_interaction': 2, 'template_kv': 'layer'},
+    VITSTYLE.to_dict()])
+def test_other_members_cached_path_matches_baseline(changes):
+    config = SMALL.replace(**changes)
+    model = make_model(config, seed=5)
+    template, box, search = make_inputs(config, batch=2, seed=5)
+    with torch.inference_mode():
+        state = model.encode_template(template, box)
+        cached = model.track_search(state, search)
+        reference = model.forward_recompute(template, box, search)
+        upstream = model.forward_upstream(state, search)
+    assert cached.score_map.std() > 0.01
+    assert max_abs_diff(cached, reference) <= TOLERANCE
+    assert max_abs_diff(cached, upstream) <= TOLERANCE
+    if config.template_kv == 'layer':
+        with torch.inference_mode():
+            assert max_abs_diff(cached, one_stream_reference(model, template, box, search)) \
+                <= TOLERANCE
+        assert len(state.attended) == config.num_interaction
+
+
+def test_template_kv_layer_differs_from_final_and_needs_every_layer():
+    model = make_model(VITSTYLE, seed=2)
+    final = make_model(VITSTYLE.replace(template_kv='final'), seed=2)
+    template, box, search = make_inputs(VITSTYLE, seed=2)
+    with torch.inference_mode():
+        state = model.encode_template(template, box)
+        out = model.track_search(state, search)
+        other = final.track_search(final.encode_template(template, box), search)
+        # Without a target token the box is unused.
+        same = model.track_search(model.encode_template(template, box * 0.5), search)
+        with pytest.raises(ValueError, match='template_kv'):
+            model.forward_upstream(state.z, search)
+    assert max_abs_diff(out, other) > 1e-3
+    assert max_abs_diff(out, same) == 0.0
+
+
+def test_conv_stem_layout():
+    model = LiteTrack(SMALL_VARIANTS['C3'])
+    shapes = {key: tuple(value.shape) for key, value in model.state_dict().items()}
+    widths = [3, 6, 12, 24, 48]
+    for index in range(4):
+        assert shapes[f'backbone.patch_embed.proj.{2 * index}.weight'] == (
+            widths[index + 1], widths[index], 3, 3)
+    assert shapes['backbone.norm.weight'] == (48,)
+    assert not any(key.startswith('target_token_embed') for key in shapes)
+    assert variant_name(SMALL_VARIANTS['C3']) == 'C3'
+    tokens = model.backbone.embed_search(torch.zeros(1, 3, 256, 256))
+    assert tokens.shape == (1, 256, 48)
+
+
+def test_new_fields_validated_and_round_trip():
+    assert ModelConfig.from_dict(VITSTYLE.to_dict()) == VITSTYLE
+    with pytest.raises(ValueError, match='stem'):
+        ModelConfig(stem='resnet')
+    with pytest.raises(ValueError, match='conv stem'):
+        ModelConfig(stem='conv', embed_dim=60, num_heads=4)
+    with pytest.raises(ValueError, match='template_kv'):
+        ModelConfig(template_kv='first')
+    with pytest.raises(ValueError, match='final_norm'):
+        ModelConfig(final_norm='yes')
+
+
+@pytest.mark.parametrize('config', [SMALL.replace(depth=2, num_interaction=1), VITSTYLE])
+def test_fused_copy_computes_the_same_maps(config):
+    model = make_model(config, seed=4)  # random BatchNorm statistics, so folding matters
+    template, box, search = make_inputs(config, batch=2, seed=4)
+    fused = model.fused()
+    with torch.inference_mode():
+        expected = model.track_search(model.encode_template(template, box), search)
+        out = fused.track_search(fused.encode_template(template, box), search)
+        channels_last = fused.to(memory_format=torch.channels_last)
+        out_nhwc = channels_last.track_search(fused.encode_template(template, box), search)
+    assert isinstance(fused.box_head, FusedCenterHead)
+    assert isinstance(model.box_head, CenterHead)  # the original is left as it was
+    assert expected.score_map.std() > 0.01
+    assert max_abs_diff(out, expected) <= TOLERANCE
+    assert max_abs_diff(out_nhwc, expected) <= TOLERANCE
+    with pytest.raises(RuntimeError, match='eval mode'):
+        model.train().fused()
 
 
 def test_output_ranges():

@@ -12,7 +12,7 @@ from litetrack_ros import scenes
 from litetrack_ros.geometry import map_box_back
 from litetrack_ros.model import LiteTrack
 from litetrack_ros.model.checkpoint import load_model, save_safetensors
-from litetrack_ros.model.config import ModelConfig, VARIANTS
+from litetrack_ros.model.config import ModelConfig, SMALL_VARIANTS, VARIANTS
 from litetrack_ros.tracker import Tracker
 from litetrack_ros.train import cli, prune
 from litetrack_ros.train.data import (
@@ -331,3 +331,15 @@ def test_eval_hook_runs_litetrack_eval(tmp_path):
     assert status == 0
     assert (out / 'eval' / 'step0000002').is_dir()
     assert Path(out / 'weights_step0000002.safetensors').is_file()
+
+
+def test_init_from_another_architecture_is_refused(tmp_path):
+    path = tmp_path / 'c3.safetensors'
+    save_safetensors(LiteTrack(SMALL_VARIANTS['C3']), path)
+    # The weights would load into a C3 with other tracking settings or crops...
+    model = build_model(SMALL_VARIANTS['C3'].replace(search_size=192, size_update_rate=0.5),
+                        path)
+    assert model.config.search_size == 192 and model.config.template_kv == 'layer'
+    # ...but a config that computes another network is refused, naming both.
+    with pytest.raises(ValueError, match='C3 network, not the custom'):
+        build_model(SMALL_VARIANTS['C3'].replace(template_kv='final'), path)

@@ -307,6 +307,20 @@ def _read_lighttrack_ir_folder(folder: Path) -> Checkpoint:
     return Checkpoint(read_lighttrack_ir(folder, config), config)
 
 
+def _read_vittrack_onnx(path: Path) -> Checkpoint:
+    from litetrack_ros.model.vittrack_onnx import read_vittrack_onnx, VitTrackOnnxError
+    if not path.is_file():
+        raise CheckpointError(f'{path}: no such file')
+    try:
+        state_dict, config = read_vittrack_onnx(path)
+    except ImportError as error:
+        raise CheckpointError(f'{path}: reading ONNX needs the onnx package '
+                              '(pip install onnx)') from error
+    except VitTrackOnnxError as error:
+        raise CheckpointError(f'{path}: not the VitTrack network: {error}') from error
+    return Checkpoint(state_dict, config)
+
+
 def _strip_prefix(state_dict: dict[str, Tensor], prefix: str = 'module.') -> dict[str, Tensor]:
     # DataParallel/DistributedDataParallel checkpoints prefix every key.
     if state_dict and all(key.startswith(prefix) for key in state_dict):
@@ -418,10 +432,13 @@ def infer_lighttrack_config(state_dict: dict[str, Tensor]) -> LightTrackConfig:
 def load_checkpoint(path: PathLike) -> Checkpoint:
     """Read a checkpoint and the config it needs (from safetensors metadata, else inferred).
 
-    A folder must hold the LightTrack-M OpenVINO IR, converted on the fly.
+    A folder must hold the LightTrack-M OpenVINO IR, and an ``.onnx`` file must be
+    VitTrack's network (read into LiteTrack's ``C3`` shape); both are converted on the fly.
     """
     if Path(path).is_dir():
         return _read_lighttrack_ir_folder(Path(path))
+    if Path(path).suffix.lower() == '.onnx':
+        return _read_vittrack_onnx(Path(path))
     state_dict, config = _read(path)
     if config is None:
         try:

@@ -22,6 +22,10 @@ SELECTION_FIELDS = ('window_influence', 'scale_penalty_k', 'size_update_rate',
                     'score_weighted_size_update')
 TRACKING_FIELDS = ('template_factor', 'search_factor') + SELECTION_FIELDS
 LIGHTTRACK_TRACKING_FIELDS = ('context_amount',) + SELECTION_FIELDS
+# Patch-embedding stems of LiteTrack networks (see ModelConfig.stem).
+STEMS = ('patch', 'conv')
+# Sources of the interaction layers' template keys/values (see ModelConfig.template_kv).
+TEMPLATE_KV_SOURCES = ('final', 'layer')
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,20 @@ class ModelConfig:
     # It is unused at inference but kept so that official checkpoints load strictly.
     pretrain_grid: int = 14
     norm_eps: float = 1e-6
+    # How image patches become tokens: 'patch' (one 16x16 stride-16 convolution, ViT's) or
+    # 'conv' (four 3x3 stride-2 convolutions with hard-swish between, VitTrack's stem:
+    # widths embed_dim / 8, / 4, / 2, embed_dim); the same stem serves template and search.
+    stem: str = 'patch'
+    # LayerNorm on the search tokens before the head (OSTrack's and VitTrack's `norm`).
+    final_norm: bool = False
+    # LiteTrack's target token: the template box embedded as one extra token of the
+    # template pass. Networks trained without it (VitTrack) set False.
+    target_token: bool = True
+    # Which template tokens an interaction layer's cached keys/values come from: 'final'
+    # (the template pass's output, LiteTrack's) or 'layer' (the tokens entering the same
+    # block of the template pass: a one-stream tracker's template at that depth, without
+    # its attention to the search; VitTrack-initialised networks).
+    template_kv: str = 'final'
     # How the tracker runs this network; OSTrack's values by default, so that official
     # checkpoints track exactly as published. Side of the template / search crop as a
     # multiple of sqrt(w * h) of the target box: the network learnt objects at this size.
@@ -85,6 +103,17 @@ class ModelConfig:
                 raise ValueError(
                     f'{name} ({size}) must be a positive multiple of '
                     f'patch_size ({self.patch_size})')
+        if self.stem not in STEMS:
+            raise ValueError(f'stem must be one of {STEMS}, got {self.stem!r}')
+        if self.stem == 'conv' and (self.patch_size != 16 or self.embed_dim % 8):
+            raise ValueError('the conv stem needs patch_size 16 and embed_dim a multiple of 8, '
+                             f'got {self.patch_size} and {self.embed_dim}')
+        if self.template_kv not in TEMPLATE_KV_SOURCES:
+            raise ValueError(f'template_kv must be one of {TEMPLATE_KV_SOURCES}, '
+                             f'got {self.template_kv!r}')
+        for name in ('final_norm', 'target_token'):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f'{name} must be true or false, got {getattr(self, name)!r}')
         if self.head_channels < 8 or self.head_channels % 8:
             raise ValueError(f'head_channels must be a multiple of 8, got {self.head_channels}')
         if self.pretrain_grid < 1:
@@ -260,6 +289,13 @@ SMALL_VARIANTS: dict[str, ModelConfig] = {
                       template_size=80, search_size=160, head_channels=64),
     'M6': ModelConfig(depth=6, num_interaction=3, embed_dim=384, num_heads=6,
                       template_size=96, search_size=192, head_channels=128),
+    # VitTrack's shape (OpenCV's TrackerVit network: conv stem, 3 blocks of width 48, one
+    # head) in LiteTrack's form: the template runs alone once per target, all 3 layers are
+    # interaction layers with cached template keys/values taken layer by layer (see
+    # weights/MODEL_CARD.md).
+    'C3': ModelConfig(depth=3, num_interaction=3, embed_dim=48, num_heads=1,
+                      head_channels=32, norm_eps=1e-5, stem='conv', final_norm=True,
+                      target_token=False, template_kv='layer'),
 }
 KNOWN_VARIANTS: dict[str, ModelConfig] = {**VARIANTS, **SMALL_VARIANTS}
 

@@ -15,11 +15,12 @@ checkpoints load with ``strict=True``.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import copy
+from typing import NamedTuple, Sequence
 
 from litetrack_ros.model.config import ModelConfig
 from litetrack_ros.model.head import CenterHead, HeadOutput
-from litetrack_ros.model.vit import Block, Mlp, PatchEmbed
+from litetrack_ros.model.vit import Block, ConvStem, LayerNorm, Mlp, PatchEmbed
 import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
@@ -32,11 +33,16 @@ class TemplateState(NamedTuple):
     """Everything the search pass needs from the template of one target (batch B).
 
     z:  (B, Nz, C) template tokens after the template pass (target token removed).
-    kv: per interaction layer, the (k, v) that z contributes, each (B, heads, Nz, head_dim).
+    kv: per interaction layer, the (k, v) that the template contributes, each
+        (B, heads, Nz, head_dim): from z (``template_kv='final'``, LiteTrack's) or from
+        the template tokens entering that layer in the template pass (``'layer'``).
+    attended: per interaction layer, the (B, Nz, C) template tokens behind its kv (what
+        the upstream-style forward concatenates); empty when only kv is known.
     """
 
     z: Tensor
     kv: tuple[tuple[Tensor, Tensor], ...]
+    attended: tuple[Tensor, ...] = ()
 
 
 def enable_flush_denormal() -> bool:
@@ -63,12 +69,13 @@ def resize_pos_embed(pos_embed: Tensor, grid: int) -> Tensor:
 
 
 class Backbone(nn.Module):
-    """Patch embedding, position embeddings and transformer blocks (no final norm)."""
+    """Patch embedding, position embeddings, transformer blocks and the optional final norm."""
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         dim = config.embed_dim
-        self.patch_embed = PatchEmbed(config.patch_size, 3, dim)
+        self.patch_embed: nn.Module = (ConvStem(3, dim) if config.stem == 'conv'
+                                       else PatchEmbed(config.patch_size, 3, dim))
         # cls_token and pos_embed come from pre-training and are unused by the tracker.
         self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
         self.pos_embed = nn.Parameter(torch.zeros(1, config.pretrain_grid ** 2 + 1, dim))
@@ -77,6 +84,9 @@ class Backbone(nn.Module):
         self.blocks = nn.ModuleList(
             Block(dim, config.num_heads, config.mlp_hidden_dim, config.norm_eps, LAYER_SCALE_INIT)
             for _ in range(config.depth))
+        # Applied to the search tokens before the head (per token, so to them alone).
+        self.norm: nn.Module = (LayerNorm(dim, eps=config.norm_eps) if config.final_norm
+                                else nn.Identity())
 
     def embed_template(self, template: Tensor) -> Tensor:
         """Map a (B, 3, Ht, Wt) template crop to (B, Nz, C) position-encoded tokens."""
@@ -95,7 +105,8 @@ class LiteTrack(nn.Module):
         self.config = config if config is not None else ModelConfig()
         self.backbone = Backbone(self.config)
         # Embeds the template box (xyxy in [0, 1] of the template crop) into one token.
-        self.target_token_embed = Mlp(4, 4, self.config.embed_dim)
+        self.target_token_embed = (Mlp(4, 4, self.config.embed_dim)
+                                   if self.config.target_token else None)
         self.box_head = CenterHead(self.config.embed_dim, self.config.head_channels)
         self.reset_parameters()
 
@@ -117,17 +128,30 @@ class LiteTrack(nn.Module):
     @property
     def dtype(self) -> torch.dtype:
         """Floating-point type of the weights."""
-        return self.backbone.patch_embed.proj.weight.dtype
+        return self.backbone.pos_embed_x.dtype
 
     @property
     def device(self) -> torch.device:
         """Device of the weights."""
-        return self.backbone.patch_embed.proj.weight.device
+        return self.backbone.pos_embed_x.device
 
     @property
     def num_parameters(self) -> int:
         """Count the weights (the unused pre-training position embedding included)."""
         return sum(param.numel() for param in self.parameters())
+
+    def fused(self) -> LiteTrack:
+        """Return a copy for inference with the head as one tower (:class:`FusedCenterHead`).
+
+        The same maps to float32 rounding; its state dict lacks the head's layout, so keep
+        and save the original. Eval mode only (BatchNorms are folded with their running
+        statistics).
+        """
+        if self.training:
+            raise RuntimeError('LiteTrack.fused() needs eval mode (running statistics)')
+        model = copy.deepcopy(self)
+        model.box_head = self.box_head.fused()
+        return model
 
     @torch.no_grad()
     def set_search_size(self, search_size: int) -> None:
@@ -159,18 +183,57 @@ class LiteTrack(nn.Module):
 
         ``explicit=True`` uses textbook attention, as upstream's ``forward_z`` does.
         """
-        z = self.backbone.embed_template(template.to(self.dtype))
-        box = box_xyxy.to(device=z.device, dtype=z.dtype).reshape(z.shape[0], 4)
-        # The target token carries no position embedding and is dropped after the pass.
-        tokens = torch.cat((self.target_token_embed(box).unsqueeze(1), z), dim=1)
-        for block in self.backbone.blocks:
-            tokens = block(tokens, explicit)
-        return tokens[:, 1:]
+        return self.template_pass(template, box_xyxy, explicit)[0]
 
-    def _head(self, x: Tensor) -> HeadOutput:
-        # Search tokens are in row-major patch order: (B, F*F, C) -> (B, C, F, F).
-        size = self.config.search_feat_size
-        return self.box_head(x.transpose(1, 2).reshape(x.shape[0], -1, size, size))
+    def layers(self) -> list[tuple[Block, bool]]:
+        """Return the blocks with their roles: (block, is_interaction), plain ones first."""
+        plain = self.config.num_plain_layers
+        return [(block, index >= plain) for index, block in enumerate(self.backbone.blocks)]
+
+    def template_pass(self, template: Tensor, box_xyxy: Tensor, explicit: bool = False,
+                      layers: Sequence[tuple[Block, bool]] | None = None
+                      ) -> tuple[Tensor, tuple[Tensor, ...]]:
+        """Template pass: the final tokens z and the tokens each interaction layer attends to.
+
+        ``layers`` are (block, is_interaction) pairs, by default this model's blocks
+        (distillation passes mixed student/teacher blocks). The second result has one
+        (B, Nz, C) entry per interaction layer: z itself (``template_kv='final'``) or the
+        tokens entering that block (``'layer'``), target token dropped.
+        """
+        if layers is None:
+            layers = self.layers()
+        tokens = self.template_input(template, box_xyxy)
+        entering = []
+        for block, interaction in layers:
+            if interaction:
+                entering.append(tokens)
+            tokens = block(tokens, explicit)
+        z = self.template_output(tokens)
+        if self.config.template_kv == 'layer':
+            return z, tuple(self.template_output(t) for t in entering)
+        return z, (z,) * len(entering)
+
+    def template_input(self, template: Tensor, box_xyxy: Tensor) -> Tensor:
+        """Tokens that enter the template pass: position-encoded patches after the target token.
+
+        The target token carries no position embedding; without one (``target_token``
+        false) the box is unused.
+        """
+        z = self.backbone.embed_template(template.to(self.dtype))
+        if self.target_token_embed is None:
+            return z
+        box = box_xyxy.to(device=z.device, dtype=z.dtype).reshape(z.shape[0], 4)
+        return torch.cat((self.target_token_embed(box).unsqueeze(1), z), dim=1)
+
+    def template_output(self, tokens: Tensor) -> Tensor:
+        """Drop the target token (if any) from the template pass's output tokens."""
+        return tokens if self.target_token_embed is None else tokens[:, 1:]
+
+    def head(self, x: Tensor) -> HeadOutput:
+        """Run the final norm and the head on (B, F*F, C) search tokens (row-major order)."""
+        x = self.backbone.norm(x)
+        side = int(round(x.shape[1] ** 0.5))
+        return self.box_head(x.transpose(1, 2).reshape(x.shape[0], -1, side, side))
 
     def encode_template(self, template: Tensor, box_xyxy: Tensor) -> TemplateState:
         """Run the template pass once per target.
@@ -181,10 +244,11 @@ class LiteTrack(nn.Module):
             box_xyxy: (B, 4) target box (x1, y1, x2, y2) as fractions of the template crop.
 
         """
-        z = self.template_tokens(template, box_xyxy, explicit=False)
-        num_plain = self.config.num_plain_layers
-        kv = tuple(block.template_kv(z) for block in self.backbone.blocks[num_plain:])
-        return TemplateState(z=z, kv=kv)
+        z, attended = self.template_pass(template, box_xyxy)
+        interaction = self.backbone.blocks[self.config.num_plain_layers:]
+        kv = tuple(block.template_kv(tokens)
+                   for block, tokens in zip(interaction, attended, strict=True))
+        return TemplateState(z=z, kv=kv, attended=attended)
 
     def track_search(self, state: TemplateState, search: Tensor) -> HeadOutput:
         """Run the search pass for one frame.
@@ -200,13 +264,14 @@ class LiteTrack(nn.Module):
             x = block(x)
         for block, (k, v) in zip(self.backbone.blocks[num_plain:], state.kv, strict=True):
             x = block.forward_interaction(x, k, v)
-        return self._head(x)
+        return self.head(x)
 
     def forward(self, state: TemplateState, search: Tensor) -> HeadOutput:
         """Alias of :meth:`track_search`."""
         return self.track_search(state, search)
 
-    def forward_upstream(self, template: TemplateState | Tensor, search: Tensor) -> HeadOutput:
+    def forward_upstream(self, template: TemplateState | Tensor | Sequence[Tensor],
+                         search: Tensor) -> HeadOutput:
         """Per-frame forward exactly as the official tracker runs it (the honest baseline).
 
         Upstream keeps the template tokens from its template pass (``forward_z`` at
@@ -216,21 +281,28 @@ class LiteTrack(nn.Module):
         kept unchanged. Only the template *tokens* are reused; nothing else is cached.
 
         Args:
-            template: a :class:`TemplateState` (its ``z`` is used) or (B, Nz, C) tokens.
+            template: a :class:`TemplateState` (its ``attended`` tokens), one (B, Nz, C)
+                tensor for every interaction layer (``template_kv='final'``), or one per
+                interaction layer.
             search: (B, 3, S, S) normalised search crop.
 
         """
-        z = template.z if isinstance(template, TemplateState) else template
-        x = self.backbone.embed_search(search.to(self.dtype))
+        if isinstance(template, TemplateState):
+            template = template.attended or template.z
         num_plain = self.config.num_plain_layers
+        interaction = self.backbone.blocks[num_plain:]
+        attended = (template,) * len(interaction) if isinstance(template, Tensor) else template
+        if self.config.template_kv == 'layer' and isinstance(template, Tensor):
+            raise ValueError("template_kv='layer' needs the template tokens of every "
+                             'interaction layer (a TemplateState or a sequence)')
+        x = self.backbone.embed_search(search.to(self.dtype))
         for block in self.backbone.blocks[:num_plain]:
             x = block(x, explicit=True)
-        if z.shape[0] != x.shape[0]:
-            z = z.expand(x.shape[0], -1, -1)
-        tokens = torch.cat((z.to(x.dtype), x), dim=1)
-        for block in self.backbone.blocks[num_plain:]:
-            tokens = block.forward_upstream(tokens, z.shape[1])
-        return self._head(tokens[:, z.shape[1]:])
+        for block, z in zip(interaction, attended, strict=True):
+            z = z.expand(x.shape[0], -1, -1) if z.shape[0] != x.shape[0] else z
+            tokens = block.forward_upstream(torch.cat((z.to(x.dtype), x), dim=1), z.shape[1])
+            x = tokens[:, z.shape[1]:]
+        return self.head(x)
 
     def forward_recompute(self, template: Tensor, box_xyxy: Tensor, search: Tensor) -> HeadOutput:
         """Full recompute: the template pass and :meth:`forward_upstream` in one call.
@@ -239,5 +311,5 @@ class LiteTrack(nn.Module):
         (upstream's does not). An independent reference for tests: explicit attention
         everywhere, no cached keys/values.
         """
-        z = self.template_tokens(template, box_xyxy, explicit=True)
-        return self.forward_upstream(z, search)
+        return self.forward_upstream(self.template_pass(template, box_xyxy, explicit=True)[1],
+                                     search)

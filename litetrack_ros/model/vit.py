@@ -63,6 +63,28 @@ class PatchEmbed(nn.Module):
         return self.proj(image).flatten(2).transpose(1, 2)
 
 
+class ConvStem(nn.Module):
+    """VitTrack's stem: four 3x3 stride-2 convolutions (hard-swish between) to stride 16.
+
+    Widths embed_dim / 8, / 4, / 2, embed_dim; tokens come out as :class:`PatchEmbed`'s do.
+    """
+
+    def __init__(self, in_chans: int = 3, embed_dim: int = 48) -> None:
+        super().__init__()
+        widths = [in_chans, embed_dim // 8, embed_dim // 4, embed_dim // 2, embed_dim]
+        layers: list[nn.Module] = []
+        for index in range(4):
+            if index:
+                layers.append(nn.Hardswish())
+            layers.append(nn.Conv2d(widths[index], widths[index + 1], kernel_size=3,
+                                    stride=2, padding=1))
+        self.proj = nn.Sequential(*layers)
+
+    def forward(self, image: Tensor) -> Tensor:
+        """Map (B, 3, H, W) to (B, H/16 * W/16, C) tokens in row-major order."""
+        return self.proj(image).flatten(2).transpose(1, 2)
+
+
 class Mlp(nn.Module):
     """Two linear layers with a GELU in between."""
 

@@ -191,8 +191,7 @@ Layer = tuple[Block, bool]  # a block and whether it runs as an interaction laye
 
 def model_layers(model: LiteTrack) -> list[Layer]:
     """Return the blocks of ``model`` with their roles (plain, then interaction)."""
-    plain = model.config.num_plain_layers
-    return [(block, index >= plain) for index, block in enumerate(model.backbone.blocks)]
+    return model.layers()
 
 
 def _merge(x: Tensor) -> Tensor:
@@ -207,17 +206,12 @@ def run_layers(model: LiteTrack, layers: list[Layer], template: Tensor, template
     With ``model_layers(model)`` this computes what ``encode_template`` +
     ``track_search`` compute, and also returns the intermediate search tokens.
     """
-    z = model.backbone.embed_template(template.to(model.dtype))
-    box = template_box.to(device=z.device, dtype=z.dtype).reshape(z.shape[0], 4)
-    tokens = torch.cat((model.target_token_embed(box).unsqueeze(1), z), dim=1)
-    for block, _ in layers:
-        tokens = block(tokens)
-    z = tokens[:, 1:]
+    attended = iter(model.template_pass(template, template_box, layers=layers)[1])
     x = model.backbone.embed_search(search.to(model.dtype))
     outputs, qkv = [], []
     for block, interaction in layers:
         if interaction:
-            template_k, template_v = block.template_kv(z)
+            template_k, template_v = block.template_kv(next(attended))
             if collect_qkv:
                 q, k, v = block.attn.project_qkv(block.norm1(x))
                 qkv.append(tuple(_merge(t) for t in (q, k, v, template_k, template_v)))
@@ -225,9 +219,7 @@ def run_layers(model: LiteTrack, layers: list[Layer], template: Tensor, template
         else:
             x = block(x)
         outputs.append(x)
-    side = int(round(math.sqrt(x.shape[1])))
-    maps = model.box_head(x.transpose(1, 2).reshape(x.shape[0], -1, side, side))
-    return Trace(maps, outputs, qkv)
+    return Trace(model.head(x), outputs, qkv)
 
 
 def split_stages(num_layers: int, num_stages: int) -> list[range]:

@@ -20,7 +20,7 @@ import time
 from typing import Any, Callable, Iterator
 
 from litetrack_ros.model.checkpoint import load_checkpoint, save_safetensors
-from litetrack_ros.model.config import KNOWN_VARIANTS, ModelConfig
+from litetrack_ros.model.config import KNOWN_VARIANTS, ModelConfig, variant_name
 from litetrack_ros.model.litetrack import LiteTrack
 from litetrack_ros.train.data import collate, PairDataset
 from litetrack_ros.train.distill import Distiller
@@ -187,8 +187,13 @@ def build_model(config: ModelConfig, init: Path | None = None) -> LiteTrack:
     if checkpoint.config.family != ModelConfig.family:
         raise ValueError(f'{init} holds a {checkpoint.config.family} network; litetrack-train '
                          'trains LiteTrack (LightTrack.teacher_maps serves as a teacher)')
-    # Different crop sizes are fine: load at the stored ones, then resize.
+    # Different crop sizes are fine: load at the stored ones, then resize. Anything else
+    # that differs (a stem, the template keys' source) would load but compute another net.
     stored = checkpoint.config
+    crops = {'search_size': config.search_size, 'template_size': config.template_size}
+    if stored.architecture.replace(**crops) != config.architecture:
+        raise ValueError(f'{init} holds a {variant_name(stored)} network, not the '
+                         f'{variant_name(config)} being trained (pick its --variant)')
     model = LiteTrack(config.replace(search_size=stored.search_size,
                                      template_size=stored.template_size))
     model.load_state_dict(checkpoint.state_dict, strict=True)
