@@ -235,11 +235,17 @@ class UpstreamLiteTrack:
         self.net = net
         self.config = net.config
 
-    def encode_template(self, template: torch.Tensor, box_xyxy: torch.Tensor) -> torch.Tensor:
-        """Template tokens, as upstream's ``initialize`` keeps them."""
-        return self.net.template_tokens(template, box_xyxy, explicit=True)
+    def encode_template(self, template: torch.Tensor,
+                        box_xyxy: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Template tokens, as upstream's ``initialize`` keeps them.
 
-    def track_search(self, state: torch.Tensor, search: torch.Tensor) -> HeadOutput:
+        One entry per interaction layer: the final tokens for LiteTrack's own members,
+        the tokens entering each layer for ``template_kv='layer'`` (C3).
+        """
+        return self.net.template_pass(template, box_xyxy, explicit=True)[1]
+
+    def track_search(self, state: tuple[torch.Tensor, ...],
+                     search: torch.Tensor) -> HeadOutput:
         """Upstream's per-frame network forward."""
         return self.net.forward_upstream(state, search)
 

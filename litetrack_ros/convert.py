@@ -4,8 +4,11 @@
 
 The input may be an official ``.pth.tar`` (LiteTrack) or ``LightTrackM.pth`` checkpoint,
 any ``.pth``/``.pt`` state dict, a ``.safetensors`` file (e.g. to change the search
-size), or a folder with LightTrack-M as OpenVINO IR (``z_feature``, ``x_feature``,
-``head`` ``.xml``/``.bin``; read without the OpenVINO runtime).  The model family comes
+size), a folder with LightTrack-M as OpenVINO IR (``z_feature``, ``x_feature``,
+``head`` ``.xml``/``.bin``; read without the OpenVINO runtime), or VitTrack's ONNX file
+(OpenCV's ``TrackerVit`` network, read into LiteTrack's ``C3`` shape: a starting point
+for ``litetrack-train --init``, see :mod:`litetrack_ros.model.vittrack_onnx`; needs the
+``onnx`` package).  The model family comes
 from the input and is stored in the output's metadata.  The weights are loaded strictly
 into the model before writing, so a successful conversion is also a check that the
 file is complete.  Nothing pickled in the input is executed.
@@ -33,10 +36,12 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog='litetrack-convert',
         description='Convert a LiteTrack or LightTrack checkpoint (.pth.tar/.pth/.pt/'
-                    '.safetensors, or a LightTrack-M OpenVINO IR folder) to .safetensors with '
+                    ".safetensors, a LightTrack-M OpenVINO IR folder, or VitTrack's ONNX as "
+                    'LiteTrack-C3) to .safetensors with '
                     'the model family and config in its metadata.')
     parser.add_argument('input', type=Path,
-                        help='checkpoint to read, or a folder with the LightTrack-M OpenVINO IR')
+                        help='checkpoint to read, a folder with the LightTrack-M OpenVINO IR, '
+                             'or vitTracker_*.onnx')
     parser.add_argument('output', type=Path, help='.safetensors file to write')
     parser.add_argument('--search-size', type=int, default=None, metavar='N',
                         help='search crop size in pixels (multiple of 16); resizes the '

@@ -101,8 +101,9 @@ PARAMETERS = (
                   'or S4, S6, M6, C3 (small members) for LiteTrack, LightTrack-M for LightTrack; '
                   'a checkpoint of another variant fails configure.'),
     ParameterSpec('device', 'auto', 'auto (CUDA when available, else CPU), cpu, cuda, cuda:N.'),
-    ParameterSpec('precision', 'auto', 'auto (fp16 on CUDA; on CPU bf16 where it has native '
-                  'bf16 matmul, AMX or AVX512-BF16, else fp32), fp32, fp16, bf16.'),
+    ParameterSpec('precision', 'auto', 'auto (fp16 on CUDA; on CPU bf16 for the wide '
+                  'ViT-B networks where it has native bf16 matmul, AMX or AVX512-BF16, else '
+                  'fp32), fp32, fp16, bf16.'),
     ParameterSpec('compile', False, 'Compile the network at configure (torch.compile; tens of '
                   'seconds the first time, cached in TORCHINDUCTOR_CACHE_DIR, default '
                   '~/.cache/litetrack_ros/inductor); eager with a warning if that fails.'),

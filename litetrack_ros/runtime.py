@@ -89,33 +89,40 @@ def resolve_device(name: str) -> str:
     return name
 
 
-def resolve_precision(name: str, device: str, cpu: CpuFeatures | None = None) -> str:
-    """Map 'auto' to fp16 on CUDA; on CPU to bf16 where it is native, else fp32.
+def resolve_precision(name: str, device: str, cpu: CpuFeatures | None = None,
+                      config: Any = None) -> str:
+    """Map 'auto' to fp16 on CUDA; on CPU to bf16 where it is native and pays, else fp32.
 
     Native means the CPU multiplies bf16 matrices in hardware (AMX or AVX512-BF16,
     see :mod:`litetrack_ros.cpu_features`); elsewhere bf16 is emulated and slower
-    than fp32. ``cpu`` defaults to this machine's features.
+    than fp32. It pays for wide networks only (the network config's ``cpu_bf16_pays``;
+    without a config, as for a wide one). ``cpu`` defaults to this machine's features.
     """
     if name in ('', 'auto'):
         if device.startswith('cuda'):
             return 'fp16'
-        return 'bf16' if (cpu or cpu_features()).native_bf16 else 'fp32'
+        native = (cpu or cpu_features()).native_bf16
+        return 'bf16' if native and getattr(config, 'cpu_bf16_pays', True) else 'fp32'
     if name not in DTYPES:
         raise ValueError(f"precision must be 'auto' or one of {sorted(DTYPES)}, got {name!r}")
     return name
 
 
-def precision_reason(name: str, device: str, cpu: CpuFeatures | None = None) -> str:
+def precision_reason(name: str, device: str, cpu: CpuFeatures | None = None,
+                     config: Any = None) -> str:
     """Why :func:`resolve_precision` chose what it chose, for logs and diagnostics."""
     if name not in ('', 'auto'):
         return 'requested'
     if device.startswith('cuda'):
         return 'auto: CUDA'
     cpu = cpu or cpu_features()
-    if cpu.native_bf16:
-        flags = ', '.join(flag for flag in cpu.flags if flag.endswith('bf16'))
-        return f'auto: CPU has native bf16 matmul ({flags})'
-    return 'auto: no native bf16 matmul on this CPU'
+    if not cpu.native_bf16:
+        return 'auto: no native bf16 matmul on this CPU'
+    flags = ', '.join(flag for flag in cpu.flags if flag.endswith('bf16'))
+    if not getattr(config, 'cpu_bf16_pays', True):
+        return (f'auto: fp32, faster than bf16 for a network of width '
+                f'{getattr(config, "embed_dim", "?")} (CPU has {flags})')
+    return f'auto: CPU has native bf16 matmul ({flags})'
 
 
 def prepare_network(net: torch.nn.Module, device: str, dtype: torch.dtype) -> torch.nn.Module:
@@ -220,9 +227,8 @@ def build_tracker(weights: Path | None, *, device: str = 'auto', precision: str 
     from litetrack_ros.model.litetrack import enable_flush_denormal
 
     device = resolve_device(device)
-    reason = precision_reason(precision, device)
-    precision = resolve_precision(precision, device)
-    dtype = DTYPES[precision]
+    requested = precision
+    resolve_precision(precision, device)  # a bad name fails before anything is loaded
     if device == 'cpu':
         enable_flush_denormal()
     size = search_size or None
@@ -240,7 +246,7 @@ def build_tracker(weights: Path | None, *, device: str = 'auto', precision: str 
         label = 'UNTRAINED'  # prepare_network moves it to the device and dtype
     else:
         try:
-            net = load_model(weights, device=device, dtype=dtype, search_size=size)
+            net = load_model(weights, device=device, search_size=size)
         except (CheckpointError, OSError) as error:
             raise WeightsError(f'cannot load {weights}: {error}. {WEIGHTS_HELP}') from error
         name = variant_name(net.config)
@@ -250,6 +256,10 @@ def build_tracker(weights: Path | None, *, device: str = 'auto', precision: str 
     if tracking:
         net.config = _with_tracking(net.config, tracking)
     parameters = net.num_parameters
+    # 'auto' depends on the network (bf16 pays on a CPU for wide ones only).
+    reason = precision_reason(requested, device, config=net.config)
+    precision = resolve_precision(requested, device, config=net.config)
+    dtype = DTYPES[precision]
     compile_status, compile_message = 'off', ''
     net = prepare_network(net, device, dtype)
     if compile and isinstance(net, LightTrack):

@@ -21,7 +21,8 @@ MAX_BYTES = 25 * 1024 * 1024
 def test_default_weights_are_a_small_member_with_their_tracking_settings():
     assert WEIGHTS.stat().st_size <= MAX_BYTES
     config = load_model(WEIGHTS).config
-    assert variant_name(config) == 'S4'
+    # VitTrack's shape in LiteTrack's form, fine-tuned here (weights/MODEL_CARD.md).
+    assert variant_name(config) == 'C3' and config.template_kv == 'layer'
     assert (config.template_factor, config.search_factor) == (2.0, 4.0)
     # Chosen on ../shared/data/val (weights/MODEL_CARD.md): LightTrack's selection.
     assert (config.size_update_rate, config.scale_penalty_k) == (0.7, 0.15)
@@ -42,16 +43,18 @@ def evaluate(dataset: Path, out: Path) -> dict:
 
 @pytest.mark.skipif(not VAL_DIR.is_dir(), reason='../shared/data/val not available')
 def test_default_weights_on_the_validation_set(tmp_path):
-    # Measured 0.528 mean, 0.324 lowest (libby); margins for other CPUs' float rounding.
+    # Measured 0.693 mean, 0.573 lowest (bmx-trees); the issue's bars are 0.60 and 0.3.
+    # Margins for other CPUs' float rounding (a changed frame can move a sequence by 0.05).
     auc = evaluate(VAL_DIR, tmp_path / 'val')
     assert len(auc) == 6
-    assert sum(auc.values()) / len(auc) >= 0.50, auc
-    assert min(auc.values()) >= 0.28, auc
+    assert sum(auc.values()) / len(auc) >= 0.65, auc
+    assert min(auc.values()) >= 0.50, auc
 
 
 @pytest.mark.skipif(not SEQUENCES_DIR.is_dir(), reason='../shared/data not available')
 def test_default_weights_on_the_test_set(tmp_path):
-    # Measured once, after every choice was made on val/: bag 0.748, crossing 0.507
-    # (TrackerMIL 0.36 / 0.16 over 3 seeds; the previous default 0.730 / 0.194).
+    # Measured once, after every choice was made on val/: bag 0.745, crossing 0.658
+    # (TrackerMIL 0.36 / 0.16 over 3 seeds; the previous defaults 0.748 / 0.507 and
+    # 0.730 / 0.194).
     auc = evaluate(SEQUENCES_DIR, tmp_path / 'test')
-    assert auc['bag'] >= 0.70 and auc['crossing'] >= 0.45, auc
+    assert auc['bag'] >= 0.70 and auc['crossing'] >= 0.60, auc

@@ -546,10 +546,11 @@ def test_settings_record_litetrack_fields_and_the_weights_hash(tmp_path):
                                                 size_update_rate='0.5'))
     assert untrained['weights'] == 'UNTRAINED' and untrained['weights_sha256'] is None
     # 'auto' precision: whatever this CPU gets (bf16 only with native bf16 matmul).
+    from litetrack_ros.model.config import SMALL_VARIANTS
     from litetrack_ros.runtime import resolve_precision
     assert (untrained['variant'], untrained['device'], untrained['precision'],
             untrained['search_size'], untrained['size_update_rate']) == (
-        'S4', 'cpu', resolve_precision('auto', 'cpu'), 160, 0.5)
+        'S4', 'cpu', resolve_precision('auto', 'cpu', config=SMALL_VARIANTS['S4']), 160, 0.5)
     assert untrained['precision_reason'].startswith('auto: ')
 
 

@@ -34,19 +34,21 @@ def test_default_weights_export_matches_pytorch_in_onnx_runtime(tmp_path):
     net = load_model(WEIGHTS)
     files = export.export_onnx(net, tmp_path, source=str(WEIGHTS))
     assert export.check_onnx(net, files) <= export.TOLERANCE
-    config = net.config  # S4: template 80, search 160 px, width 192 (3 heads)
+    config = net.config  # C3: template 128, search 256 px, width 48 (1 head)
     heads, tokens = config.num_heads, config.template_feat_size ** 2
     kv = {f'{kind}{i}': [1, heads, tokens, config.embed_dim // heads]
           for i in range(config.num_interaction) for kind in 'kv'}
     assert len(kv) == 2 * config.num_interaction >= 2
     inputs, outputs, opsets = graph_signature(files.template)
-    assert inputs == {'template': [1, 3, 80, 80], 'template_box': [1, 4]}
+    side, cells = config.template_size, config.search_feat_size
+    assert inputs == {'template': [1, 3, side, side], 'template_box': [1, 4]}
     assert outputs == {'template_tokens': [1, tokens, config.embed_dim], **kv}
     assert all(o.version >= export.MIN_OPSET for o in opsets if o.domain in ('', 'ai.onnx'))
     inputs, outputs, _ = graph_signature(files.search)
-    assert inputs == {'search': [1, 3, 160, 160], **kv}
-    assert outputs == {'score_map': [1, 1, 10, 10], 'size_map': [1, 2, 10, 10],
-                       'offset_map': [1, 2, 10, 10]}
+    side = config.search_size
+    assert inputs == {'search': [1, 3, side, side], **kv}
+    assert outputs == {'score_map': [1, 1, cells, cells], 'size_map': [1, 2, cells, cells],
+                       'offset_map': [1, 2, cells, cells]}
     metadata = json.loads(files.metadata.read_text())
     assert metadata['config'] == config.to_dict() and metadata['source'] == str(WEIGHTS)
     assert metadata['search']['inputs'] == inputs

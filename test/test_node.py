@@ -383,7 +383,8 @@ def test_fast_camera_slow_model_drops_stale_frames(namespace, tmp_path):
     node_diagnostics = [d for d in diagnostics if d.status and namespace in d.status[0].name]
     values = {kv.key: kv.value for kv in node_diagnostics[-1].status[0].values}
     assert int(values['frames_dropped']) > 0, values
-    # auto precision follows the CPU (bf16 where native); nothing compiled unless asked.
+    # auto precision follows the CPU (bf16 where native, for wide networks like this
+    # width-768 one); nothing compiled unless asked.
     assert values['precision'] == runtime.resolve_precision('auto', 'cpu')
     assert values['compile'] == 'off'
     assert float(values['tracking_rate_hz']) < float(values['input_rate_hz'])
