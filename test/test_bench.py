@@ -172,9 +172,12 @@ def test_the_baseline_tracker_computes_what_the_cached_tracker_computes():
     with torch.inference_mode():
         template = torch.randn(1, 3, 64, 64)
         box = torch.tensor([[0.2, 0.2, 0.6, 0.7]])
-        # Upstream keeps the template tokens, not keys/values.
-        assert torch.equal(baseline.encode_template(template, box),
-                           net.template_tokens(template, box, explicit=True))
+        # Upstream keeps the template tokens (one entry per interaction layer), not
+        # keys/values.
+        kept = baseline.encode_template(template, box)
+        assert len(kept) == net.config.num_interaction
+        for tokens in kept:
+            assert torch.equal(tokens, net.template_tokens(template, box, explicit=True))
     for model in (net, baseline):
         tracker = Tracker(model)
         tracker.initialize(frame, bench.TARGET_BOX_XYWH)

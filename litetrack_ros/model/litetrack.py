@@ -230,9 +230,12 @@ class LiteTrack(nn.Module):
         return tokens if self.target_token_embed is None else tokens[:, 1:]
 
     def head(self, x: Tensor) -> HeadOutput:
-        """Run the final norm and the head on (B, F*F, C) search tokens (row-major order)."""
+        """Run the final norm and the head on (B, F*F, C) search tokens (row-major order).
+
+        F is ``config.search_feat_size``.
+        """
         x = self.backbone.norm(x)
-        side = int(round(x.shape[1] ** 0.5))
+        side = self.config.search_feat_size
         return self.box_head(x.transpose(1, 2).reshape(x.shape[0], -1, side, side))
 
     def encode_template(self, template: Tensor, box_xyxy: Tensor) -> TemplateState:
