@@ -37,11 +37,11 @@ setup(
     },
     entry_points={
         'console_scripts': [
-            'litetrack-convert = litetrack_ros.convert:main',
-            'litetrack-bench = litetrack_ros.bench:main',
-            'litetrack-export = litetrack_ros.export:main',
+            'litetrack-convert = litetrack_ros.cli.convert:main',
+            'litetrack-bench = litetrack_ros.cli.bench:main',
+            'litetrack-export = litetrack_ros.cli.export:main',
             'litetrack-eval = litetrack_ros.evaluation.cli:main',
-            'litetrack-track = litetrack_ros.offline:main',
+            'litetrack-track = litetrack_ros.cli.track:main',
             'litetrack-train = litetrack_ros.train.cli:main',
             'litetrack-prune = litetrack_ros.train.prune:main',
             'litetrack-pseudo-label = litetrack_ros.train.pseudo_label:main',

@@ -14,7 +14,7 @@ from launch.actions import DeclareLaunchArgument
 from launch.conditions import IfCondition
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
-from litetrack_ros.ros_tools.transport import large_frame_environment
+from litetrack_ros.node.transport import large_frame_environment
 
 SHARE = Path(get_package_share_directory('litetrack_ros'))
 

@@ -5,12 +5,12 @@
 import json
 import math
 
-from litetrack_ros import bench
-from litetrack_ros.cpu_features import cpu_features
+from litetrack_ros.cli import bench
 from litetrack_ros.model import LiteTrack, ModelConfig
 from litetrack_ros.model.checkpoint import save_safetensors
 from litetrack_ros.model.compiled import CompileResult
-from litetrack_ros.tracker import Tracker
+from litetrack_ros.tracking.cpu_features import cpu_features
+from litetrack_ros.tracking.tracker import Tracker
 import pytest
 import torch
 

@@ -11,7 +11,7 @@ import sys
 import types
 import zipfile
 
-from litetrack_ros import convert
+from litetrack_ros.cli import convert
 from litetrack_ros.model import LiteTrack, ModelConfig, VARIANTS
 from litetrack_ros.model.checkpoint import (
     CheckpointError,
@@ -193,7 +193,7 @@ def test_malicious_top_level_is_refused(tmp_path):
 
 
 def test_convert_reports_a_malicious_checkpoint(model, tmp_path, capsys):
-    from litetrack_ros.convert import main as convert
+    from litetrack_ros.cli.convert import main as convert
     marker = tmp_path / 'pwned'
     path = tmp_path / 'evil.pth.tar'
     torch.save({'net': model.state_dict(), 'x': payloads(marker)['builtins.eval']}, path)

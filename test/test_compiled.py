@@ -4,12 +4,12 @@
 
 import time
 
-from litetrack_ros import runtime
 from litetrack_ros.model import compiled as compiled_module
 from litetrack_ros.model import LiteTrack, ModelConfig
 from litetrack_ros.model.checkpoint import save_safetensors
 from litetrack_ros.model.compiled import compile_litetrack, CompiledLiteTrack, dummy_inputs
-from litetrack_ros.tracker import Tracker
+from litetrack_ros.tracking import runtime
+from litetrack_ros.tracking.tracker import Tracker
 import numpy as np
 import pytest
 from sequences import synthetic_sequence

@@ -126,7 +126,7 @@ def test_without_weights_runs_untrained_and_says_so(tmp_path):
     # An empty --weights folder falls back to the package's weights/, as the node
     # would; only where that has none is the network untrained.
     from ament_index_python.packages import get_package_share_directory
-    from litetrack_ros.runtime import find_checkpoint
+    from litetrack_ros.tracking.runtime import find_checkpoint
     installed = find_checkpoint(Path(get_package_share_directory('litetrack_ros')) / 'weights')
     if installed is not None:
         assert summary['weights'] == str(installed) and not summary['untrained']

@@ -8,13 +8,13 @@ import json
 from pathlib import Path
 
 import cv2
-from litetrack_ros.geometry import crop_square, normalize_image
 from litetrack_ros.model import LiteTrack
 from litetrack_ros.model.checkpoint import save_safetensors
 from litetrack_ros.model.config import ModelConfig
 from litetrack_ros.model.head import decode_boxes, HeadOutput
 from litetrack_ros.model.lighttrack import LightTrack, SiamOutput
 from litetrack_ros.model.litetrack import enable_flush_denormal
+from litetrack_ros.tracking.geometry import crop_square, normalize_image
 from litetrack_ros.train import cli, pseudo_label
 from litetrack_ros.train.data import (
     image_files,

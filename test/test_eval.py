@@ -240,7 +240,7 @@ def test_report_scores_trackers_and_stays_strict_json(tmp_path):
 
 
 class RecordingTracker:
-    """Stands in for litetrack_ros.tracker.Tracker and keeps what it was given."""
+    """Stands in for litetrack_ros.tracking.tracker.Tracker and keeps what it was given."""
 
     def initialize(self, image, box):
         """Keep the first image."""
@@ -512,7 +512,7 @@ def test_opencv_warnings_are_muted_while_a_tracker_is_created():
 
 
 def test_settings_record_litetrack_fields_and_the_weights_hash(tmp_path):
-    from litetrack_ros.runtime import TrackerInfo
+    from litetrack_ros.tracking.runtime import TrackerInfo
 
     weights = tmp_path / 'w.safetensors'
     weights.write_bytes(b'not really weights')
@@ -547,7 +547,7 @@ def test_settings_record_litetrack_fields_and_the_weights_hash(tmp_path):
     assert untrained['weights'] == 'UNTRAINED' and untrained['weights_sha256'] is None
     # 'auto' precision: whatever this CPU gets (bf16 only with native bf16 matmul).
     from litetrack_ros.model.config import SMALL_VARIANTS
-    from litetrack_ros.runtime import resolve_precision
+    from litetrack_ros.tracking.runtime import resolve_precision
     assert (untrained['variant'], untrained['device'], untrained['precision'],
             untrained['search_size'], untrained['size_update_rate']) == (
         'S4', 'cpu', resolve_precision('auto', 'cpu', config=SMALL_VARIANTS['S4']), 160, 0.5)

@@ -5,7 +5,7 @@
 import json
 from pathlib import Path
 
-from litetrack_ros import export
+from litetrack_ros.cli import export
 from litetrack_ros.model import LiteTrack, ModelConfig
 from litetrack_ros.model.checkpoint import load_model, save_safetensors
 import pytest

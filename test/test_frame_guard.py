@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """The frame-size guard: odd frames are skipped, genuine resolution changes followed."""
 
-from litetrack_ros.frame_guard import FrameSizeGuard
 from litetrack_ros.model import LiteTrack, ModelConfig
-from litetrack_ros.tracker import Tracker
+from litetrack_ros.tracking.frame_guard import FrameSizeGuard
+from litetrack_ros.tracking.tracker import Tracker
 import numpy as np
 import pytest
 from sequences import synthetic_sequence

@@ -4,7 +4,7 @@
 
 import math
 
-from litetrack_ros.geometry import (
+from litetrack_ros.tracking.geometry import (
     box_to_template_coords,
     clip_box,
     crop_square,

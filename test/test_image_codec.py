@@ -8,7 +8,7 @@ import tracemalloc
 import zlib
 
 import cv2
-from litetrack_ros.image_codec import (
+from litetrack_ros.images.image_codec import (
     compressed_image_size,
     decode_compressed,
     decode_image,

@@ -54,7 +54,7 @@ def share_paths(tree: ast.AST) -> list[Path]:
 
 
 def node_parameter_names() -> set[str]:
-    from litetrack_ros.node import PARAMETERS
+    from litetrack_ros.node.parameters import PARAMETERS
     return {spec.name for spec in PARAMETERS}
 
 
@@ -87,7 +87,7 @@ def test_launch_parameters_are_node_parameters(launch_file):
 
 @pytest.mark.ros
 def test_config_file_lists_every_parameter_with_its_default():
-    from litetrack_ros.node import PARAMETERS
+    from litetrack_ros.node.parameters import PARAMETERS
     config = yaml.safe_load((REPO_ROOT / 'config' / 'litetrack.yaml').read_text())
     values = config['/**']['ros__parameters']
     assert set(values) == node_parameter_names()

@@ -6,7 +6,7 @@ from pathlib import Path
 import sys
 import types
 
-from litetrack_ros import convert
+from litetrack_ros.cli import convert
 from litetrack_ros.model.checkpoint import (
     CheckpointError,
     detect_family,

@@ -15,15 +15,15 @@ f32 here (``INFERENCE_PRECISION_HINT``).
 from pathlib import Path
 import shutil
 
-from litetrack_ros import convert
+from litetrack_ros.cli import convert
 from litetrack_ros.evaluation.metrics import evaluate_sequence
-from litetrack_ros.geometry import IMAGENET_MEAN, IMAGENET_STD
 from litetrack_ros.model.checkpoint import CheckpointError, load_model
 from litetrack_ros.model.config import LightTrackConfig
 from litetrack_ros.model.lighttrack import LightTrack, SiamOutput
 from litetrack_ros.model.openvino_ir import read_lighttrack_ir
-from litetrack_ros.runtime import build_tracker
-from litetrack_ros.tracker import Tracker
+from litetrack_ros.tracking.geometry import IMAGENET_MEAN, IMAGENET_STD
+from litetrack_ros.tracking.runtime import build_tracker
+from litetrack_ros.tracking.tracker import Tracker
 import numpy as np
 import pytest
 import safetensors

@@ -5,13 +5,13 @@
 import json
 from pathlib import Path
 
-from litetrack_ros import bench
+from litetrack_ros.cli import bench
 from litetrack_ros.evaluation.baselines import create_tracker, TrackerSetupError
 from litetrack_ros.model.checkpoint import save_safetensors
 from litetrack_ros.model.lighttrack import LightTrack
 from litetrack_ros.model.litetrack import enable_flush_denormal
-from litetrack_ros.procedures import OSTrackProcedure, SiamFCProcedure
-from litetrack_ros.runtime import build_tracker, WeightsError
+from litetrack_ros.tracking.procedures import OSTrackProcedure, SiamFCProcedure
+from litetrack_ros.tracking.runtime import build_tracker, WeightsError
 import numpy as np
 import pytest
 import torch

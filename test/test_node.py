@@ -175,7 +175,7 @@ def box_iou(a, b) -> float:
 def test_lighttrack_weights_track_real_frames(namespace, tmp_path):
     # LightTrack-M converted at test time from the teacher's OpenVINO IR (never stored).
     from diagnostic_msgs.msg import DiagnosticArray
-    from litetrack_ros import convert
+    from litetrack_ros.cli import convert
     from vision_msgs.msg import Detection2DArray
 
     sequence = load_sequence('bag')
@@ -334,7 +334,7 @@ def test_bad_input_leaves_node_alive_and_tracking(namespace, tiny_weights):
 @pytest.mark.slow
 def test_fast_camera_slow_model_drops_stale_frames(namespace, tmp_path):
     from diagnostic_msgs.msg import DiagnosticArray
-    from litetrack_ros import runtime
+    from litetrack_ros.tracking import runtime
     from sensor_msgs.msg import Image
     from vision_msgs.msg import Detection2DArray
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import cv2
-from litetrack_ros import offline
+from litetrack_ros.cli import track as offline
 import numpy as np
 import pytest
 from ros_support import write_tiny_checkpoint
@@ -70,7 +70,7 @@ def test_max_frames_stops_early_and_avi_is_mjpg(tmp_path, frames_folder, tiny_we
 def test_malformed_box_exits_2_with_a_clear_message(tmp_path, frames_folder):
     # The real command line: argument handling, message and exit status.
     result = subprocess.run(
-        [sys.executable, '-m', 'litetrack_ros.offline', str(frames_folder), '--box', '1,2,3',
+        [sys.executable, '-m', 'litetrack_ros.cli.track', str(frames_folder), '--box', '1,2,3',
          '--output-boxes', str(tmp_path / 'boxes.txt')],
         capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert result.returncode == 2

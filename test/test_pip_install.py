@@ -92,7 +92,7 @@ def test_core_imports_and_clis_run_without_ros(wheel, tmp_path):
 
     # The default weights come with the wheel and are found without ROS.
     find_weights = BLOCK_ROS + (
-        'from litetrack_ros.runtime import package_weights_folder, resolve_weights\n'
+        'from litetrack_ros.tracking.runtime import package_weights_folder, resolve_weights\n'
         "print(resolve_weights('', package_weights_folder()))")
     found = subprocess.run([python, '-c', find_weights], cwd=tmp_path, capture_output=True,
                            text=True, env=clean_env)

@@ -9,12 +9,13 @@ The bf16 runs here work on any CPU: without native bf16 matmul torch emulates it
 import math
 from pathlib import Path
 
-from litetrack_ros import cpu_features, runtime, scenes
-from litetrack_ros.cpu_features import CpuFeatures, detect_cpu_features, parse_cpuinfo
+from litetrack_ros.images import scenes
 from litetrack_ros.model.config import SMALL_VARIANTS, VARIANTS
 from litetrack_ros.model.head import decode_boxes, hann_window
-from litetrack_ros.runtime import build_tracker, precision_reason, resolve_precision
-from litetrack_ros.tracker import Tracker
+from litetrack_ros.tracking import cpu_features, runtime
+from litetrack_ros.tracking.cpu_features import CpuFeatures, detect_cpu_features, parse_cpuinfo
+from litetrack_ros.tracking.runtime import build_tracker, precision_reason, resolve_precision
+from litetrack_ros.tracking.tracker import Tracker
 import numpy as np
 import pytest
 from sequences import load_sequence

@@ -5,19 +5,19 @@
 import math
 from types import SimpleNamespace
 
-from litetrack_ros.geometry import (
+from litetrack_ros.model.config import LightTrackConfig
+from litetrack_ros.model.head import decode_boxes, hann_window, HeadOutput
+from litetrack_ros.model.lighttrack import SiamOutput
+from litetrack_ros.tracking.geometry import (
     clip_box,
     context_side,
     crop_context,
     map_box_back,
     python2_round,
 )
-from litetrack_ros.model.config import LightTrackConfig
-from litetrack_ros.model.head import decode_boxes, hann_window, HeadOutput
-from litetrack_ros.model.lighttrack import SiamOutput
-from litetrack_ros.procedures import OSTrackProcedure, SiamFCProcedure
-from litetrack_ros.selection import select_cell, SelectionSettings, size_penalty
-from litetrack_ros.tracker import Tracker
+from litetrack_ros.tracking.procedures import OSTrackProcedure, SiamFCProcedure
+from litetrack_ros.tracking.selection import select_cell, SelectionSettings, size_penalty
+from litetrack_ros.tracking.tracker import Tracker
 import numpy as np
 import pytest
 from sequences import synthetic_sequence

@@ -1,8 +1,8 @@
 # Copyright 2026 The litetrack_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Tests of the procedural scene generator (litetrack_ros.scenes)."""
+"""Tests of the procedural scene generator (litetrack_ros.images.scenes)."""
 
-from litetrack_ros import scenes
+from litetrack_ros.images import scenes
 import numpy as np
 import pytest
 

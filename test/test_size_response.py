@@ -15,7 +15,7 @@ from litetrack_ros.evaluation import cli
 from litetrack_ros.evaluation.baselines import LiteTrackAdapter
 from litetrack_ros.evaluation.datasets import discover_sequences
 from litetrack_ros.evaluation.size_response import measure_size_response, sample_frames
-from litetrack_ros.tracker import Tracker
+from litetrack_ros.tracking.tracker import Tracker
 import numpy as np
 import pytest
 from sequences import synthetic_sequence

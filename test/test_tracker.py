@@ -14,7 +14,7 @@ from typing import List, Optional, Sequence, Tuple
 
 from litetrack_ros.model import LiteTrack, ModelConfig
 from litetrack_ros.model.head import HeadOutput
-from litetrack_ros.tracker import Tracker, TrackResult
+from litetrack_ros.tracking.tracker import Tracker, TrackResult
 import numpy as np
 import pytest
 from sequences import load_sequence, synthetic_sequence, TARGET_RED_MINUS_GREEN

@@ -8,12 +8,12 @@ from pathlib import Path
 import time
 
 import cv2
-from litetrack_ros import scenes
-from litetrack_ros.geometry import map_box_back
+from litetrack_ros.images import scenes
 from litetrack_ros.model import LiteTrack
 from litetrack_ros.model.checkpoint import load_model, save_safetensors
 from litetrack_ros.model.config import ModelConfig, SMALL_VARIANTS, VARIANTS
-from litetrack_ros.tracker import Tracker
+from litetrack_ros.tracking.geometry import map_box_back
+from litetrack_ros.tracking.tracker import Tracker
 from litetrack_ros.train import cli, prune
 from litetrack_ros.train.data import (
     box_in_search_crop,

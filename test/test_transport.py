@@ -5,7 +5,7 @@
 from pathlib import Path
 import xml.etree.ElementTree as ElementTree
 
-from litetrack_ros.ros_tools.transport import large_frame_profile, use_large_frame_profile
+from litetrack_ros.node.transport import large_frame_profile, use_large_frame_profile
 
 PROFILE = Path(__file__).resolve().parent.parent / 'config' / 'fastdds_large_frames.xml'
 

@@ -13,7 +13,7 @@ import time
 import uuid
 
 import cv2
-from litetrack_ros.frame_reader import (
+from litetrack_ros.images.frame_reader import (
     FOLDER_FPS,
     FrameSourceError,
     is_camera,

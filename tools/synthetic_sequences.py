@@ -17,7 +17,7 @@ from pathlib import Path
 import sys
 
 import cv2
-from litetrack_ros import scenes
+from litetrack_ros.images import scenes
 import numpy as np
 
 

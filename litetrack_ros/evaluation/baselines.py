@@ -148,7 +148,7 @@ def vit_tracker(net: str | Path, name: str = 'vit') -> OpenCVTracker:
 
 
 class LiteTrackAdapter:
-    """Adapter for a ``litetrack_ros.tracker.Tracker`` (build one with :func:`litetrack_tracker`).
+    """Adapter for a ``tracking.tracker.Tracker`` (build one with :func:`litetrack_tracker`).
 
     The box is reported on every frame, lost or not, as benchmark protocols
     expect; the confidence of the last frame is kept in ``last_confidence``.
@@ -156,7 +156,7 @@ class LiteTrackAdapter:
 
     def __init__(self, tracker: Any, name: str = 'litetrack', info: Any = None) -> None:
         self.name = name
-        self.info = info  # litetrack_ros.runtime.TrackerInfo when built from settings
+        self.info = info  # litetrack_ros.tracking.runtime.TrackerInfo when built from settings
         self._tracker = tracker
         self.last_confidence = float('nan')
 
@@ -196,12 +196,12 @@ def litetrack_tracker(weights: str | Path | None = None, device: str = 'auto',
     ``weights`` the network is untrained (seeded random weights) and is named
     ``litetrack-untrained`` so that it cannot pass for the real thing.
     ``tracking`` overrides tracking settings of the network's config (see
-    :func:`litetrack_ros.runtime.build_tracker`). Non-default precision, search size
+    :func:`litetrack_ros.tracking.runtime.build_tracker`). Non-default precision, search size
     and settings are appended to the default name so that variants can be compared
     in one run.
     """
     # Imported here so that the OpenCV baselines work without torch installed.
-    from litetrack_ros.runtime import build_tracker, resolve_weights, WeightsError
+    from litetrack_ros.tracking.runtime import build_tracker, resolve_weights, WeightsError
 
     try:
         weights_path = resolve_weights(str(weights), None) if weights else None

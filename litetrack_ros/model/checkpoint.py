@@ -44,6 +44,7 @@ from litetrack_ros.model.config import (
     NetworkConfig,
     official_num_interaction,
 )
+from litetrack_ros.model.errors import CheckpointError, UnsafeCheckpointError
 from litetrack_ros.model.lighttrack import LightTrack
 from litetrack_ros.model.litetrack import LiteTrack
 import safetensors
@@ -68,21 +69,6 @@ STATE_DICT_KEYS = ('net', 'model', 'state_dict')
 MAX_LISTED_KEYS = 10
 
 PathLike = str | os.PathLike
-
-
-class CheckpointError(RuntimeError):
-    """A checkpoint file is unreadable, malformed, or does not match the model."""
-
-
-class UnsafeCheckpointError(CheckpointError):
-    """A pickle that calls a function outside the allow-list: possibly malicious."""
-
-    def __init__(self, global_name: str, path: PathLike | None = None) -> None:
-        self.global_name = global_name
-        where = f'{path}: ' if path is not None else ''
-        super().__init__(
-            f'{where}refused: the pickle calls {global_name}, which no checkpoint needs; '
-            'the file may be malicious (nothing in it was run)')
 
 
 class Checkpoint(NamedTuple):

@@ -75,7 +75,7 @@ class ModelConfig:
     # Share of the predicted change of box size taken each frame (1: all of it). Small
     # networks overshoot the size, and a growing box drifts off the target.
     size_update_rate: float = 1.0
-    # Optional LightTrack-style selection (see litetrack_ros.selection); the defaults
+    # Optional LightTrack-style selection (see litetrack_ros.tracking.selection); the defaults
     # are OSTrack's Hann-window multiply, no penalty, a fixed size update rate.
     # window_influence None: score x window; w in [0, 1]: score (1 - w) + window w.
     window_influence: float | None = None

@@ -35,6 +35,7 @@ from typing import Iterator
 import xml.etree.ElementTree as ET
 
 from litetrack_ros.model.config import LightTrackConfig
+from litetrack_ros.model.errors import CheckpointError
 from litetrack_ros.model.lighttrack import (
     CLS_SCALE,
     DepthwiseSeparable,
@@ -53,12 +54,6 @@ IMAGENET_MEAN_255 = np.array((0.485, 0.456, 0.406)) * 255
 IMAGENET_STD_255 = np.array((0.229, 0.224, 0.225)) * 255
 _DTYPES = {'f16': np.float16, 'f32': np.float32, 'f64': np.float64, 'i64': np.int64,
            'i32': np.int32, 'u64': np.uint64, 'u8': np.uint8, 'i8': np.int8}
-
-
-def _error(message: str) -> Exception:
-    # Imported here: checkpoint imports this module.
-    from litetrack_ros.model.checkpoint import CheckpointError
-    return CheckpointError(message)
 
 
 def is_lighttrack_ir(path: PathLike) -> bool:
@@ -89,7 +84,7 @@ class Graph:
             root = ET.parse(xml_path).getroot()
             self._blob = bin_path.read_bytes()
         except (ET.ParseError, OSError) as error:
-            raise _error(f'{xml_path}: not a readable OpenVINO IR ({error})') from error
+            raise CheckpointError(f'{xml_path}: not a readable OpenVINO IR ({error})') from error
         self.nodes: dict[str, Node] = {}
         for layer in root.iter('layer'):
             data = layer.find('data')
@@ -101,7 +96,8 @@ class Graph:
         for edge in edges.iter('edge') if edges is not None else ():
             source, target = edge.get('from-layer'), edge.get('to-layer')
             if source not in self.nodes or target not in self.nodes:
-                raise _error(f'{xml_path}: edge between unknown layers {source} -> {target}')
+                raise CheckpointError(
+                    f'{xml_path}: edge between unknown layers {source} -> {target}')
             ports.setdefault(target, {})[int(edge.get('to-port'))] = source
             self.nodes[source].consumers.append(target)
         for target, by_port in ports.items():
@@ -116,7 +112,7 @@ class Graph:
         for node in self.nodes.values():
             if node.type == 'Parameter' and node.name == name:
                 return node
-        raise _error(f'{self.path}: no input named {name!r}')
+        raise CheckpointError(f'{self.path}: no input named {name!r}')
 
     def constant(self, node_id: str) -> np.ndarray | None:
         """Value of a constant input (through decompression ``Convert``s), else None."""
@@ -128,14 +124,15 @@ class Graph:
         attrs = node.attrs
         dtype = _DTYPES.get(attrs.get('element_type', ''))
         if dtype is None:
-            raise _error(f'{self.describe(node)}: unsupported type {attrs.get("element_type")}')
+            raise CheckpointError(
+                f'{self.describe(node)}: unsupported type {attrs.get("element_type")}')
         shape = [int(s) for s in attrs.get('shape', '').split(',') if s.strip()]
         offset, size = int(attrs['offset']), int(attrs['size'])
         count = int(np.prod(shape)) if shape else 1
         if count == 0:
             return np.zeros(shape, dtype)
         if size != count * np.dtype(dtype).itemsize or offset + size > len(self._blob):
-            raise _error(f'{self.describe(node)}: constant does not fit the .bin file')
+            raise CheckpointError(f'{self.describe(node)}: constant does not fit the .bin file')
         return np.frombuffer(self._blob, dtype, count, offset).reshape(shape)
 
     def data_consumers(self, node: Node) -> list[Node]:
@@ -151,7 +148,7 @@ class Walker:
 
     def fail(self, node: Node, message: str) -> Exception:
         """Build an error about ``node``."""
-        return _error(f'{self.graph.describe(node)}: {message}')
+        return CheckpointError(f'{self.graph.describe(node)}: {message}')
 
     def next(self, node: Node, layer_type: str,  # noqa: A003
              other: Node | None = None) -> Node:
@@ -214,7 +211,7 @@ class StateDict:
     def set(self, name: str, value: Tensor) -> None:  # noqa: A003
         """Store ``value`` as parameter/buffer ``name``."""
         if name in self.values:
-            raise _error(f'{name} would be written twice')
+            raise CheckpointError(f'{name} would be written twice')
         self.values[name] = value.float() if value.is_floating_point() else value
 
     def conv(self, name: str, weight: Tensor, bias: Tensor | None = None) -> None:
@@ -435,8 +432,8 @@ def read_lighttrack_ir(folder: PathLike, config: LightTrackConfig | None = None
     """
     folder = Path(folder)
     if not is_lighttrack_ir(folder):
-        raise _error(f'{folder}: not a LightTrack OpenVINO IR folder (expected '
-                     f'{", ".join(n + ".xml/.bin" for n in IR_FILES)})')
+        raise CheckpointError(f'{folder}: not a LightTrack OpenVINO IR folder (expected '
+                              f'{", ".join(n + ".xml/.bin" for n in IR_FILES)})')
     with torch.device('meta'):
         model = LightTrack(config)
     graphs = {name: Graph(folder / f'{name}.xml') for name in IR_FILES}
@@ -444,7 +441,7 @@ def read_lighttrack_ir(folder: PathLike, config: LightTrackConfig | None = None
     template = _backbone(graphs['z_feature'], 'z', 'zf', model)
     different = sorted(key for key in search if not torch.equal(search[key], template[key]))
     if different:
-        raise _error(f'{folder}: template and search branches have different weights: '
-                     f'{", ".join(different[:5])}')
+        raise CheckpointError(f'{folder}: template and search branches have different '
+                              f'weights: {", ".join(different[:5])}')
     state_dict = {**search, **_head(graphs['head'], model)}
     return state_dict

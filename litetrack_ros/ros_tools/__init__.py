@@ -4,6 +4,7 @@
 
 ``video_source`` publishes a video, image folder or camera as
 ``sensor_msgs/Image``; ``select_target`` calls the node's ``set_target``
-service. They belong to the node layer and are the only place besides
-``litetrack_ros.node`` that may import rclpy.
+service; ``latency_bench`` measures the node as a robot runs it; ``demo``
+runs the whole pipeline with a report. They sit above the node layer and,
+with ``litetrack_ros.node``, are the only places that may import rclpy.
 """

@@ -38,7 +38,7 @@ import time
 import uuid
 
 import cv2
-from litetrack_ros.ros_tools.transport import use_large_frame_profile
+from litetrack_ros.node.transport import use_large_frame_profile
 import numpy as np
 
 FRAME_SIZE = (640, 480)
@@ -108,7 +108,7 @@ HEADER = ('rate     qos          debug cl  frames  answered detected    p50     
 
 def load_frames(folder: Path | None, count: int) -> tuple[list[np.ndarray], tuple]:
     """Return RGB frames resized to 640x480 and the first frame's box (x, y, w, h)."""
-    from litetrack_ros.frame_reader import list_images  # noqa: PLC0415
+    from litetrack_ros.images.frame_reader import list_images  # noqa: PLC0415
 
     width, height = FRAME_SIZE
     if folder is not None and (folder / 'img').is_dir():
@@ -120,7 +120,7 @@ def load_frames(folder: Path | None, count: int) -> tuple[list[np.ndarray], tupl
         frames = [cv2.cvtColor(cv2.resize(f, FRAME_SIZE, interpolation=cv2.INTER_LINEAR),
                                cv2.COLOR_BGR2RGB) for f in frames]
         return frames, tuple(float(v) for v in box)
-    from litetrack_ros import scenes  # noqa: PLC0415
+    from litetrack_ros.images import scenes  # noqa: PLC0415
     scene = scenes.random_scene(np.random.SeedSequence(7), count, (height, width))
     rendered = [scene.render(i) for i in range(count)]
     return [r.image for r in rendered], tuple(float(v) for v in rendered[0].box_xywh)
@@ -253,7 +253,7 @@ def measure(scenario: Scenario, options: argparse.Namespace, box: tuple,
     namespace = f'/lb_{uuid.uuid4().hex[:8]}'
     topic = f'{namespace}/image'
     me = [sys.executable, '-m', 'litetrack_ros.ros_tools.latency_bench']
-    node_args = [sys.executable, '-m', 'litetrack_ros.node', '--ros-args',
+    node_args = [sys.executable, '-m', 'litetrack_ros.node.main', '--ros-args',
                  '-r', f'__ns:={namespace}', '-r', f'image:={topic}',
                  '-p', f'lost_threshold:={options.lost_threshold}']
     if options.weights:

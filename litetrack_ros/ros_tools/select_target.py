@@ -26,9 +26,9 @@ import argparse
 import re
 import sys
 
-from litetrack_ros.gui import GuiUnavailableError, open_window
-from litetrack_ros.ros_tools.stamps import format_stamp
-from litetrack_ros.ros_tools.transport import use_large_frame_profile
+from litetrack_ros.images.gui import GuiUnavailableError, open_window
+from litetrack_ros.node.stamps import format_stamp
+from litetrack_ros.node.transport import use_large_frame_profile
 from litetrack_ros.srv import SetTarget
 import rclpy
 from rclpy.executors import ExternalShutdownException
@@ -144,7 +144,7 @@ def require_gui():
 def run_gui(node: Node, image_topic: str, service: str, timeout_s: float) -> int:
     """Show the newest frame, let the user draw a box, send it; return the exit status."""
     cv2 = require_gui()
-    from litetrack_ros.image_codec import decode_message, ImageDecodeError
+    from litetrack_ros.images.image_codec import decode_message, ImageDecodeError
     from sensor_msgs.msg import CompressedImage, Image
 
     compressed = image_topic.rstrip('/').endswith('/compressed')

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import sys
 
 import cv2
-from litetrack_ros.frame_reader import (
+from litetrack_ros.images.frame_reader import (
     FOLDER_FPS,
     FrameSource,
     FrameSourceError,
@@ -33,8 +33,8 @@ from litetrack_ros.frame_reader import (
     open_frames,
     source_fps,
 )
-from litetrack_ros.image_codec import encode_image
-from litetrack_ros.ros_tools.transport import use_large_frame_profile
+from litetrack_ros.images.image_codec import encode_image
+from litetrack_ros.node.transport import use_large_frame_profile
 import numpy as np
 import rclpy
 from rclpy.duration import Duration

@@ -35,7 +35,7 @@ from typing import Sequence
 
 from litetrack_ros.model.config import ModelConfig
 from litetrack_ros.model.litetrack import enable_flush_denormal
-from litetrack_ros.runtime import resolve_device
+from litetrack_ros.tracking.runtime import resolve_device
 from litetrack_ros.train.data import (
     DataError,
     open_source,

@@ -15,17 +15,17 @@ Sources (``--data KIND[=PATH]`` on the command line):
                each image is a "video" of one frame
 ``simple``     ``ROOT/<seq>/{img/*.jpg, groundtruth.txt}`` or ``ROOT`` itself one
                such sequence
-``synthetic``  :mod:`litetrack_ros.scenes` videos generated on the fly
+``synthetic``  :mod:`litetrack_ros.images.scenes` videos generated on the fly
 =============  ================================================================
 
 A pair is a template frame and a search frame of the same video at most
 ``max_gap`` frames apart (both visible).  They are processed as OSTrack does: the
 template is cut ``template_factor`` (2) times the box size around the exact box
 (no jitter), the search region ``search_factor`` (4) times around a jittered box
-(centre jitter 3, scale jitter 0.25), with :func:`litetrack_ros.geometry.crop_square`,
+(centre jitter 3, scale jitter 0.25), with :func:`litetrack_ros.tracking.geometry.crop_square`,
 the very crop the tracker uses.  The template box is given to the network as
-:func:`~litetrack_ros.geometry.box_to_template_coords` computes it at inference; the
-search target is the inverse of :func:`~litetrack_ros.geometry.map_box_back`, so a
+:func:`~litetrack_ros.tracking.geometry.box_to_template_coords` computes it at inference; the
+search target is the inverse of :func:`~litetrack_ros.tracking.geometry.map_box_back`, so a
 perfect prediction decodes to the exact box at test time.
 """
 
@@ -39,9 +39,9 @@ import re
 from typing import Protocol
 
 import cv2
-from litetrack_ros import scenes
-from litetrack_ros.geometry import box_to_template_coords, crop_square, normalize_image
+from litetrack_ros.images import scenes
 from litetrack_ros.model.config import ModelConfig
+from litetrack_ros.tracking.geometry import box_to_template_coords, crop_square, normalize_image
 import numpy as np
 import torch
 from torch.utils.data import Dataset
@@ -238,7 +238,7 @@ class ImageSource:
 
 
 class SyntheticSource:
-    """Pairs from procedural scenes (:mod:`litetrack_ros.scenes`), unlimited.
+    """Pairs from procedural scenes (:mod:`litetrack_ros.images.scenes`), unlimited.
 
     Building a scene costs more than rendering a frame, so each scene serves
     ``pairs_per_scene`` consecutive samples (cached per process).
@@ -411,7 +411,7 @@ def box_in_search_crop(box: np.ndarray, crop_box: np.ndarray, resize_factor: flo
                        search_size: int) -> np.ndarray:
     """Return a box as (cx, cy, w, h) fractions of the search crop cut around ``crop_box``.
 
-    Exact inverse of :func:`litetrack_ros.geometry.map_box_back`.
+    Exact inverse of :func:`litetrack_ros.tracking.geometry.map_box_back`.
     """
     center = box[0:2] + 0.5 * box[2:4]
     crop_center = crop_box[0:2] + 0.5 * crop_box[2:4]

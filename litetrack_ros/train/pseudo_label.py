@@ -33,7 +33,7 @@ import sys
 from typing import Iterator, Sequence
 
 import cv2
-from litetrack_ros.frame_reader import FrameSourceError, open_frames
+from litetrack_ros.images.frame_reader import FrameSourceError, open_frames
 import numpy as np
 
 PROG = 'litetrack-pseudo-label'

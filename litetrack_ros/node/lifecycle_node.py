@@ -7,66 +7,56 @@ to the camera, deactivate stops work, cleanup frees the network (and GPU
 memory). With ``autostart`` (default) it configures and activates itself, so
 it also runs without a lifecycle manager.
 
-Threads: the executor (single-threaded) runs only light callbacks: the image
-callback stores the newest frame (plus a short ring buffer for ``set_target``
-requests that name an older stamp) and wakes the tracking thread, a plain
-Python thread that decodes, tracks and publishes the newest frame only. A slow
-network therefore drops stale frames (counted in diagnostics) instead of
-queueing them. Measured on 2 cores (``latency_bench``), rclpy's
-MultiThreadedExecutor lost a fifth of the frames and had p95 latencies of
-hundreds of milliseconds with a 5 ms network, because its threads contend for
-the GIL with the tracking callback; a dedicated thread that holds the GIL
-only between torch kernels does not. Services run in the executor thread and
-wait at most for one tracking step (the tracker lock).
+Threads: the executor (single-threaded, ``litetrack_ros.node.main``) runs
+only light callbacks: the image callback checks a frame's fields and offers it
+to the ``FrameBuffer`` (``frames.py``), which wakes the ``TrackingWorker``
+(``worker.py``), a plain thread that decodes, tracks and publishes the newest
+frame only. Services run in the executor thread and wait at most for one
+tracking step (the tracker lock). Parameters are in ``parameters.py``, the
+diagnostics in ``diagnostics.py``.
 
 No exception escapes a callback: bad frames are counted (``frames_rejected``
 and ``last_rejection`` in diagnostics) and reported in a throttled warning
 naming the reason; a failing request gets ``success: false`` with the reason.
-
-This is the only module of the package that imports rclpy.
 """
 
-from collections import deque
-from dataclasses import dataclass
 import gc
 import math
 import os
-import signal
 import threading
 import time
 from typing import Any, Callable
 
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from litetrack_ros.frame_guard import FrameSizeGuard
-from litetrack_ros.image_codec import (
+from diagnostic_msgs.msg import DiagnosticArray
+from litetrack_ros.images.image_codec import (
     check_message,
     decode_message,
     encode_rgb8,
     ImageDecodeError,
 )
-from litetrack_ros.overlay import draw_track
-from litetrack_ros.ros_tools.stamps import format_stamp, stamp_to_ns
-from litetrack_ros.ros_tools.transport import use_large_frame_profile
-from litetrack_ros.runtime import (
+from litetrack_ros.images.overlay import draw_track
+from litetrack_ros.node.diagnostics import diagnostic_status, NodeStats
+from litetrack_ros.node.frames import FrameBuffer
+from litetrack_ros.node.parameters import (
+    check_choice,
+    check_live_value,
+    describe,
+    PARAMETERS,
+)
+from litetrack_ros.node.stamps import format_stamp, stamp_to_ns
+from litetrack_ros.node.worker import TrackingWorker
+from litetrack_ros.srv import SetTarget
+from litetrack_ros.tracking.frame_guard import FrameSizeGuard
+from litetrack_ros.tracking.runtime import (
     build_tracker,
     package_weights_folder,
     resolve_weights,
     TrackerInfo,
 )
-from litetrack_ros.srv import SetTarget
-from litetrack_ros.stats import LatencyWindow, RateMeter
-from litetrack_ros.tracker import TrackResult
-from rcl_interfaces.msg import (
-    FloatingPointRange,
-    IntegerRange,
-    ParameterDescriptor,
-    SetParametersResult,
-)
-import rclpy
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from litetrack_ros.tracking.tracker import TrackResult
+from rcl_interfaces.msg import SetParametersResult
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.qos import QoSProfile, ReliabilityPolicy
-from rclpy.signals import SignalHandlerOptions
 from sensor_msgs.msg import CompressedImage, Image
 from std_srvs.srv import Trigger
 from vision_msgs.msg import Detection2D, Detection2DArray, ObjectHypothesisWithPose
@@ -75,85 +65,6 @@ from vision_msgs.msg import Detection2D, Detection2DArray, ObjectHypothesisWithP
 WARNING_PERIOD_S = 5.0
 # How long deactivate/cleanup wait for the tracking thread to finish its frame.
 WORKER_JOIN_TIMEOUT_S = 10.0
-# Longest wait of one executor slice (how soon a signal is seen).
-SPIN_SLICE_S = 0.2
-
-
-@dataclass(frozen=True)
-class ParameterSpec:
-    """One node parameter: default, description and limits."""
-
-    name: str
-    default: Any
-    description: str
-    read_only: bool = True
-    low: float | None = None
-    high: float | None = None
-    choices: tuple[str, ...] = ()
-
-
-# Changing the network, the device or the input wiring at run time would need a
-# new configure, so those are read-only; thresholds and labels may change live.
-PARAMETERS = (
-    ParameterSpec('weights', '', 'Checkpoint file or folder (.safetensors, .pth.tar); empty: '
-                  'first checkpoint in the package weights/ folder.'),
-    ParameterSpec('variant', 'auto', 'auto (from the checkpoint), B4, B6, B8, B9 (official) '
-                  'or S4, S6, M6, C3 (small members) for LiteTrack, LightTrack-M for LightTrack; '
-                  'a checkpoint of another variant fails configure.'),
-    ParameterSpec('device', 'auto', 'auto (CUDA when available, else CPU), cpu, cuda, cuda:N.'),
-    ParameterSpec('precision', 'auto', 'auto (fp16 on CUDA; on CPU bf16 for the wide '
-                  'ViT-B networks where it has native bf16 matmul, AMX or AVX512-BF16, else '
-                  'fp32), fp32, fp16, bf16.'),
-    ParameterSpec('compile', False, 'Compile the network at configure (torch.compile; tens of '
-                  'seconds the first time, cached in TORCHINDUCTOR_CACHE_DIR, default '
-                  '~/.cache/litetrack_ros/inductor); eager with a warning if that fails.'),
-    ParameterSpec('search_size', 0, 'Search crop side in px (multiple of 16); 0 = the '
-                  "checkpoint's (256). Smaller is faster and less accurate.", low=0, high=512),
-    ParameterSpec('cpu_threads', 0, 'Threads of the network on CPU; 0 = one less than the '
-                  'CPU cores (at least 1), leaving a core to the middleware and the executor.',
-                  low=0, high=256),
-    ParameterSpec('allow_untrained', False, 'Run a random network when no checkpoint is '
-                  'found (output labelled UNTRAINED; for demos and tests only).'),
-    ParameterSpec('image_qos', 'auto', 'Image subscription reliability: auto (reliable when '
-                  'every publisher is reliable, else best effort; rechecked every 2 s), '
-                  'sensor_data (best effort) or reliable.',
-                  choices=('auto', 'sensor_data', 'reliable')),
-    ParameterSpec('input_transport', 'raw', 'raw (sensor_msgs/Image on image) or compressed '
-                  '(sensor_msgs/CompressedImage on <image>/compressed).',
-                  choices=('raw', 'compressed')),
-    ParameterSpec('lost_threshold', 0.25, 'Confidence below which a frame counts as a miss.',
-                  read_only=False, low=0.0, high=1.0),
-    ParameterSpec('lost_frames', 5, 'Consecutive misses after which the target is lost.',
-                  read_only=False, low=1, high=1000),
-    ParameterSpec('size_update_rate', 0.0, 'Share of the predicted box-size change taken per '
-                  'frame (1: all, as OSTrack); 0 = the value stored with the weights.',
-                  read_only=False, low=0.0, high=1.0),
-    ParameterSpec('label', 'target', 'class_id of the published hypothesis.', read_only=False),
-    ParameterSpec('publish_debug_image', True, 'Publish ~/debug_image (drawn only while '
-                  'someone subscribes).', read_only=False),
-    ParameterSpec('max_image_pixels', 4096 * 4096, 'Largest frame accepted (width x height); '
-                  'larger ones, or compressed ones whose header claims more, are rejected '
-                  'before anything is allocated.', low=1, high=100_000_000),
-    ParameterSpec('frame_buffer_size', 30, 'Frames kept for set_target requests naming an '
-                  'older stamp.', low=1, high=600),
-    ParameterSpec('diagnostics_period', 1.0, 'Seconds between /diagnostics messages.',
-                  low=0.1, high=60.0),
-    ParameterSpec('autostart', True, 'Configure and activate at start, without a lifecycle '
-                  'manager.'),
-)
-
-
-def describe(spec: ParameterSpec) -> ParameterDescriptor:
-    """Build the ROS descriptor (description, range, read-only) of a parameter."""
-    descriptor = ParameterDescriptor(description=spec.description, read_only=spec.read_only)
-    if spec.low is not None and isinstance(spec.default, bool) is False:
-        if isinstance(spec.default, int):
-            descriptor.integer_range = [IntegerRange(from_value=int(spec.low),
-                                                     to_value=int(spec.high), step=1)]
-        elif isinstance(spec.default, float):
-            descriptor.floating_point_range = [FloatingPointRange(
-                from_value=float(spec.low), to_value=float(spec.high), step=0.0)]
-    return descriptor
 
 
 class LiteTrackNode(LifecycleNode):
@@ -168,19 +79,15 @@ class LiteTrackNode(LifecycleNode):
         # Guards the tracker, the frame-size guard and the target id: the tracking
         # thread and set_target/reset (executor thread) both use them.
         self._tracker_lock = threading.Lock()
-        # Guards the newest frame and the ring buffer; wakes the tracking thread.
-        self._frame_ready = threading.Condition()
-
         self._tracker = None
         self._info: TrackerInfo | None = None
         self._track_id = 0
         self._last_result: TrackResult | None = None
         self._size_guard = FrameSizeGuard()
         self._max_pixels = int(self._param('max_image_pixels'))
-        self._frames: deque = deque(maxlen=self._param('frame_buffer_size'))
-        self._newest: Any = None  # message not yet tracked
-        self._worker: threading.Thread | None = None
-        self._stop_worker = threading.Event()
+        self._frames = FrameBuffer(self._param('frame_buffer_size'))
+        self._worker = TrackingWorker(self._frames, self._track_frame, self._tracking_failed)
+        self._stats = NodeStats()
         self._subscription = None
         self._qos_timer = None
         self._image_reliability = ReliabilityPolicy.BEST_EFFORT
@@ -188,7 +95,6 @@ class LiteTrackNode(LifecycleNode):
         self._detections_pub = self._debug_pub = self._diagnostics_pub = None
         self._set_target_srv = self._reset_srv = None
         self._diagnostics_timer = None
-        self._reset_counters()
 
         if self._param('autostart'):
             if self.trigger_configure() == TransitionCallbackReturn.SUCCESS:
@@ -224,8 +130,8 @@ class LiteTrackNode(LifecycleNode):
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Start listening to the camera and the tracking thread."""
         try:
-            self._reset_counters()
-            self._start_worker()
+            self._stats = NodeStats()
+            self._worker.start()
             self._subscription = self._subscribe_images()
             self._qos_timer = self.create_timer(2.0, self._guarded(self._follow_publisher_qos))
         except Exception as error:  # noqa: B902
@@ -269,9 +175,10 @@ class LiteTrackNode(LifecycleNode):
             if entity is not None:
                 destroy(entity)
                 setattr(self, name, None)
-        self._stop_worker_thread()
-        with self._frame_ready:
-            self._newest = None
+        if not self._worker.stop(WORKER_JOIN_TIMEOUT_S):
+            self.get_logger().warning('tracking thread did not stop within '
+                                      f'{WORKER_JOIN_TIMEOUT_S:g} s; it ends after its frame')
+        self._frames.drop_pending()
 
     def _destroy_configured_entities(self) -> None:
         for name in ('_detections_pub', '_debug_pub', '_diagnostics_pub'):
@@ -290,9 +197,7 @@ class LiteTrackNode(LifecycleNode):
             self._tracker = None
             self._last_result = None
             self._size_guard.reset()
-        with self._frame_ready:
-            self._frames.clear()
-            self._newest = None
+        self._frames.clear()
         import torch
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
@@ -318,30 +223,16 @@ class LiteTrackNode(LifecycleNode):
     def _apply_parameter(self, name: str, value: Any) -> None:
         """Check one live parameter (raises ValueError) and pass it to the tracker."""
         tracker = self._tracker
-        if name == 'lost_threshold':
-            if not 0.0 <= float(value) <= 1.0:
-                raise ValueError(f'lost_threshold must be in [0, 1], got {value}')
-            if tracker is not None:
-                tracker.lost_threshold = float(value)
-        elif name == 'lost_frames':
-            if int(value) < 1:
-                raise ValueError(f'lost_frames must be at least 1, got {value}')
-            if tracker is not None:
-                tracker.lost_frames = int(value)
-        elif name == 'size_update_rate':
-            # 0: back to the rate stored with the weights.
-            if not 0.0 <= float(value) <= 1.0:
-                raise ValueError(f'size_update_rate must be in [0, 1], got {value}')
-            if tracker is not None:
-                tracker.set_size_update_rate(float(value) or None)
+        if name not in LIVE_SETTERS:
+            return
+        value = check_live_value(name, value)
+        if tracker is not None:
+            LIVE_SETTERS[name](tracker, value)
 
     def _check_choices(self) -> None:
         """Refuse a misspelt choice now rather than silently running with another."""
         for spec in PARAMETERS:
-            value = self._param(spec.name)
-            if spec.choices and value not in spec.choices:
-                raise ValueError(f'parameter {spec.name} must be one of '
-                                 f'{", ".join(spec.choices)}; got {value!r}')
+            check_choice(spec, self._param(spec.name))
 
     def _load_tracker(self) -> None:
         threads = self._param('cpu_threads') or max(1, (os.cpu_count() or 2) - 1)
@@ -409,17 +300,6 @@ class LiteTrackNode(LifecycleNode):
         self.destroy_subscription(self._subscription)
         self._subscription = self._subscribe_images()
 
-    def _reset_counters(self) -> None:
-        self._received = 0
-        self._dropped = 0
-        self._rejected = 0
-        self._last_rejection = ''
-        self._input_rate = RateMeter()
-        self._tracking_rate = RateMeter()
-        self._latency = LatencyWindow()
-        self._stamp_latency = LatencyWindow()
-        self._arrival_latency = LatencyWindow()
-
     def _guarded(self, callback: Callable[..., None]) -> Callable[..., None]:
         """Wrap a callback so that no exception can escape into the executor."""
         def call(*args: Any) -> None:
@@ -432,17 +312,17 @@ class LiteTrackNode(LifecycleNode):
 
     def _reject(self, reason: str) -> None:
         """Count a frame that cannot be tracked and say why (throttled)."""
-        self._rejected += 1
-        self._last_rejection = reason
-        self.get_logger().warning(f'frame rejected ({self._rejected} so far): {reason}',
+        self._stats.reject(reason)
+        self.get_logger().warning(f'frame rejected ({self._stats.rejected} so far): {reason}',
                                   throttle_duration_sec=WARNING_PERIOD_S)
 
     # ------------------------------------------------------------------ frames
 
     def _on_image(self, message: Image | CompressedImage) -> None:
         """Keep the newest frame and wake the tracking thread; never does heavy work."""
-        self._received += 1
-        self._input_rate.tick()
+        stats = self._stats
+        stats.received += 1
+        stats.input_rate.tick()
         try:
             # Fields only (no copy): a malformed frame is neither buffered nor tracked.
             check_message(message, self._max_pixels)
@@ -451,62 +331,17 @@ class LiteTrackNode(LifecycleNode):
             return
         stamp_ns = stamp_to_ns(message.header.stamp)
         if stamp_ns:  # how long the middleware and the executor took to hand it over
-            self._arrival_latency.add(max(0.0, (time.time_ns() - stamp_ns) * 1e-9))
-        with self._frame_ready:
-            if self._newest is not None:
-                self._dropped += 1  # the tracker did not get to the previous one
-            self._newest = message
-            self._frames.append(message)
-            self._frame_ready.notify()
-
-    def _find_frame(self, stamp: Any) -> Image | CompressedImage | None:
-        wanted = stamp_to_ns(stamp)
-        with self._frame_ready:
-            if wanted == 0:
-                return self._frames[-1] if self._frames else None
-            for message in reversed(self._frames):
-                if stamp_to_ns(message.header.stamp) == wanted:
-                    return message
-        return None
+            stats.arrival_latency.add(max(0.0, (time.time_ns() - stamp_ns) * 1e-9))
+        self._frames.offer(message)
 
     # ---------------------------------------------------------------- tracking
 
     def shutdown_tracking(self) -> None:
         """Stop the tracking thread (call before destroying the node)."""
-        self._stop_worker_thread()
+        self._worker.stop(WORKER_JOIN_TIMEOUT_S)
 
-    def _start_worker(self) -> None:
-        self._stop_worker_thread()
-        self._stop_worker.clear()
-        self._worker = threading.Thread(target=self._tracking_loop, name='litetrack_tracking',
-                                        daemon=True)
-        self._worker.start()
-
-    def _stop_worker_thread(self) -> None:
-        worker, self._worker = self._worker, None
-        if worker is None:
-            return
-        self._stop_worker.set()
-        with self._frame_ready:
-            self._frame_ready.notify_all()
-        worker.join(WORKER_JOIN_TIMEOUT_S)
-        if worker.is_alive():
-            self.get_logger().warning('tracking thread did not stop within '
-                                      f'{WORKER_JOIN_TIMEOUT_S:g} s')
-
-    def _tracking_loop(self) -> None:
-        """Track the newest frame whenever one arrives, until told to stop."""
-        while not self._stop_worker.is_set():
-            with self._frame_ready:
-                while self._newest is None and not self._stop_worker.is_set():
-                    self._frame_ready.wait(timeout=0.5)
-                message, self._newest = self._newest, None
-            if message is None:
-                continue
-            try:
-                self._track_frame(message)
-            except Exception as error:  # noqa: B902 - a bad frame must never stop tracking
-                self._reject(f'tracking failed: {error!r}')
+    def _tracking_failed(self, error: Exception) -> None:
+        self._reject(f'tracking failed: {error!r}')
 
     def _track_frame(self, message: Image | CompressedImage) -> None:
         started = time.monotonic()
@@ -522,11 +357,12 @@ class LiteTrackNode(LifecycleNode):
             return
         detections, result = self._track(message.header, image)
         self._publish(self._detections_pub, detections)
-        self._latency.add(time.monotonic() - started)
+        stats = self._stats
+        stats.latency.add(time.monotonic() - started)
         stamp_ns = stamp_to_ns(message.header.stamp)
         if stamp_ns:
-            self._stamp_latency.add(max(0.0, (time.time_ns() - stamp_ns) * 1e-9))
-        self._tracking_rate.tick()
+            stats.stamp_latency.add(max(0.0, (time.time_ns() - stamp_ns) * 1e-9))
+        stats.tracking_rate.tick()
         self._publish_debug_image(message.header, image, result)
 
     def _track(self, header: Any, image: Any) -> tuple[Detection2DArray, TrackResult | None]:
@@ -565,7 +401,7 @@ class LiteTrackNode(LifecycleNode):
             state = 'lost' if result.lost else 'tracking'
             box, confidence = result.box_xywh, result.confidence
         canvas = draw_track(image, box, confidence=confidence, state=state,
-                            fps=self._tracking_rate.rate(),
+                            fps=self._stats.tracking_rate.rate(),
                             untrained=bool(self._info and self._info.untrained))
         height, width, step, data = encode_rgb8(canvas)
         self._publish(publisher, Image(header=header, height=height, width=width,
@@ -601,7 +437,7 @@ class LiteTrackNode(LifecycleNode):
 
     def _set_target(self, request: SetTarget.Request, response: SetTarget.Response) -> str:
         """Fill ``response`` (success, track id) and return its message."""
-        message = self._find_frame(request.stamp)
+        message = self._frames.find(request.stamp)
         if message is None:
             return ('no frame received yet' if stamp_to_ns(request.stamp) == 0
                     else f'no buffered frame has stamp {format_stamp(request.stamp)}')
@@ -652,88 +488,26 @@ class LiteTrackNode(LifecycleNode):
     def _publish_diagnostics(self) -> None:
         if self._diagnostics_pub is None:
             return
-        state = self._state_word()
-        input_rate = self._input_rate.rate()
-        status = DiagnosticStatus(name=f'{self.get_fully_qualified_name()}: tracker',
-                                  hardware_id=self._info.device if self._info else '')
-        if self._subscription is not None and input_rate == 0.0:
-            status.level, status.message = DiagnosticStatus.WARN, 'no images received'
-        elif state == 'lost':
-            status.level, status.message = DiagnosticStatus.WARN, 'target lost'
-        else:
-            status.level, status.message = DiagnosticStatus.OK, state
-
-        def milliseconds(window: LatencyWindow, q: float) -> str:
-            value = window.percentile(q)
-            return f'{value * 1e3:.1f}' if value is not None else 'n/a'
-
-        values = {
-            'state': state,
-            'track_id': self._track_id,
-            'input_rate_hz': f'{input_rate:.1f}',
-            'tracking_rate_hz': f'{self._tracking_rate.rate():.1f}',
-            'frames_received': self._received,
-            'frames_dropped': self._dropped,
-            'frames_rejected': self._rejected,
-            'last_rejection': self._last_rejection or 'none',
-            'image_reliability': self._image_reliability.name.lower(),
-            'latency_p50_ms': milliseconds(self._latency, 50),
-            'latency_p95_ms': milliseconds(self._latency, 95),
-            'arrival_latency_p50_ms': milliseconds(self._arrival_latency, 50),
-            'arrival_latency_p95_ms': milliseconds(self._arrival_latency, 95),
-            'stamp_latency_p50_ms': milliseconds(self._stamp_latency, 50),
-            'stamp_latency_p95_ms': milliseconds(self._stamp_latency, 95),
-        }
+        extra: dict[str, Any] = {'track_id': self._track_id,
+                                 'image_reliability': self._image_reliability.name.lower()}
         if self._info is not None:
-            values.update(device=self._info.device, precision=self._info.precision,
-                          variant=self._info.variant, weights=self._info.weights,
-                          compile=self._info.compile)
-        status.values = [KeyValue(key=k, value=str(v)) for k, v in values.items()]
+            extra.update(device=self._info.device, precision=self._info.precision,
+                         variant=self._info.variant, weights=self._info.weights,
+                         compile=self._info.compile)
+        status = diagnostic_status(
+            f'{self.get_fully_qualified_name()}: tracker',
+            self._info.device if self._info else '', self._state_word(), self._stats,
+            dropped=self._frames.dropped, listening=self._subscription is not None,
+            extra=extra)
         array = DiagnosticArray(status=[status])
         array.header.stamp = self.get_clock().now().to_msg()
         self._publish(self._diagnostics_pub, array)
 
 
-def _interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
-
-
-def main(args: list[str] | None = None) -> int:
-    """Run the node until SIGINT/SIGTERM or shutdown."""
-    profile = use_large_frame_profile()
-    # Own signal handling: rclpy's SIGTERM handler did not wake an executor created
-    # after the signal (a node terminated during start-up then never exited). The
-    # executor spins in short slices so that Python sees the signal promptly.
-    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
-    # One executor thread for the light callbacks (images, services, timers); tracking
-    # has its own thread (see the module docstring). Made before the handlers are in
-    # place: a signal raised inside its constructor (right after a failed autostart
-    # configure, when a supervisor stops the node) left a half-made executor whose
-    # finaliser printed a traceback at exit (rclpy jazzy).
-    executor = SingleThreadedExecutor()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, _interrupt)
-    node = None
-    try:
-        node = LiteTrackNode()
-        if profile:
-            node.get_logger().info(f'Fast DDS profile for large frames: {profile}')
-        executor.add_node(node)
-        while rclpy.ok():
-            executor.spin_once(timeout_sec=SPIN_SLICE_S)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, signal.SIG_DFL)
-        if node is not None:
-            node.shutdown_tracking()
-        executor.shutdown()
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
-
-
-if __name__ == '__main__':
-    raise SystemExit(main())
+# What a live parameter change does to the tracker (the ranges are in parameters.py).
+LIVE_SETTERS: dict[str, Callable[[Any, Any], None]] = {
+    'lost_threshold': lambda tracker, value: setattr(tracker, 'lost_threshold', float(value)),
+    'lost_frames': lambda tracker, value: setattr(tracker, 'lost_frames', int(value)),
+    # 0: back to the rate stored with the weights.
+    'size_update_rate': lambda tracker, value: tracker.set_size_update_rate(float(value) or None),
+}

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """The test-time procedure of each model family: how to crop, normalise and decode.
 
-:class:`litetrack_ros.tracker.Tracker` does what both families share (input checks,
+:class:`litetrack_ros.tracking.tracker.Tracker` does what both families share (input checks,
 device and dtype, the network calls, the lost/recover logic, image-size changes); a
 procedure does the rest, and is the one place where the families differ.
 
@@ -28,7 +28,7 @@ LightTrack (:class:`SiamFCProcedure`, the official ``lib/tracker/lighttrack.py``
   image, size to [10 px, image size]; the reported box has x, y clipped at 0.
 
 Both normalise crops alike (RGB in [0, 1], ImageNet mean/std) and choose the cell with
-the same :func:`litetrack_ros.selection.select_cell`, with settings from the config.
+the same :func:`litetrack_ros.tracking.selection.select_cell`, with settings from the config.
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ from __future__ import annotations
 import math
 from typing import Any, Dict, NamedTuple, Tuple
 
-from litetrack_ros.geometry import (
+from litetrack_ros.model.head import hann_window
+from litetrack_ros.tracking.geometry import (
     Box,
     box_to_template_coords,
     clip_box,
@@ -47,8 +48,7 @@ from litetrack_ros.geometry import (
     normalize_image,
     python2_round,
 )
-from litetrack_ros.model.head import hann_window
-from litetrack_ros.selection import select_cell, SelectionSettings
+from litetrack_ros.tracking.selection import select_cell, SelectionSettings
 import numpy as np
 import torch
 

@@ -3,7 +3,7 @@
 """What this CPU can do for the network: native bf16 matmul or not.
 
 One detection for everything that depends on it: ``precision: auto``
-(:func:`litetrack_ros.runtime.resolve_precision`), the benchmark header, the
+(:func:`litetrack_ros.tracking.runtime.resolve_precision`), the benchmark header, the
 node's log line and diagnostics. The CPU's own flags decide (``amx_bf16`` or
 ``avx512_bf16`` in ``/proc/cpuinfo`` on Linux), never its vendor or model name;
 where ``/proc/cpuinfo`` cannot be read, torch's own CPU-feature probes are

@@ -11,8 +11,8 @@
   run every frame.
 
 Crops are RGB, NCHW, float32, scaled to [0, 1] and normalised with the ImageNet
-mean/std (``litetrack_ros.geometry.normalize_image``); the decoding (Hann window,
-argmax, box) stays outside the graphs, as in :class:`litetrack_ros.tracker.Tracker`.
+mean/std (``litetrack_ros.tracking.geometry.normalize_image``); the decoding (Hann window,
+argmax, box) stays outside the graphs, as in :class:`litetrack_ros.tracking.tracker.Tracker`.
 ``litetrack_export.json`` beside the files records the shapes, names and the
 model's crop settings. With ``--check`` (needs ``onnxruntime``) both graphs are
 run and compared with PyTorch; exit status 3 when they differ by more than 1e-4.
@@ -31,7 +31,7 @@ from typing import Sequence
 from litetrack_ros.model import HeadOutput, LiteTrack, TemplateState
 from litetrack_ros.model.checkpoint import CheckpointError, load_model
 from litetrack_ros.model.compiled import dummy_inputs, max_abs_diff
-from litetrack_ros.runtime import (
+from litetrack_ros.tracking.runtime import (
     package_weights_folder,
     resolve_weights,
     WEIGHTS_HELP,

@@ -48,15 +48,15 @@ import sys
 import time
 from typing import Any, Callable, Iterator, Sequence
 
-from litetrack_ros.cpu_features import cpu_features
 from litetrack_ros.model import HeadOutput, LiteTrack, ModelConfig, VARIANTS
 from litetrack_ros.model.checkpoint import CheckpointError, load_model
 from litetrack_ros.model.compiled import compile_litetrack
 from litetrack_ros.model.config import variant_name
 from litetrack_ros.model.lighttrack import LightTrack, SiamOutput
 from litetrack_ros.model.litetrack import enable_flush_denormal
-from litetrack_ros.runtime import DTYPES, prepare_network, resolve_device
-from litetrack_ros.tracker import Tracker
+from litetrack_ros.tracking.cpu_features import cpu_features
+from litetrack_ros.tracking.runtime import DTYPES, prepare_network, resolve_device
+from litetrack_ros.tracking.tracker import Tracker
 import numpy as np
 import torch
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import sys
 from typing import Any
 
-from litetrack_ros.cpu_features import cpu_features, CpuFeatures
-from litetrack_ros.tracker import Tracker
+from litetrack_ros.tracking.cpu_features import cpu_features, CpuFeatures
+from litetrack_ros.tracking.tracker import Tracker
 import torch
 
 _LOG = logging.getLogger(__name__)
@@ -94,7 +94,7 @@ def resolve_precision(name: str, device: str, cpu: CpuFeatures | None = None,
     """Map 'auto' to fp16 on CUDA; on CPU to bf16 where it is native and pays, else fp32.
 
     Native means the CPU multiplies bf16 matrices in hardware (AMX or AVX512-BF16,
-    see :mod:`litetrack_ros.cpu_features`); elsewhere bf16 is emulated and slower
+    see :mod:`litetrack_ros.tracking.cpu_features`); elsewhere bf16 is emulated and slower
     than fp32. It pays for wide networks only (the network config's ``cpu_bf16_pays``;
     without a config, as for a wide one). ``cpu`` defaults to this machine's features.
     """

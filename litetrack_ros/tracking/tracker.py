@@ -3,7 +3,7 @@
 """Single-object tracker around a LiteTrack or LightTrack network, free of ROS.
 
 The procedure is the official test-time pipeline of the network's family
-(``litetrack_ros.procedures``): for LiteTrack OSTrack's (the template is cut
+(``litetrack_ros.tracking.procedures``): for LiteTrack OSTrack's (the template is cut
 once around the initial box, 2x its size, and never updated; every frame a
 search region 4x the size of the previous box is cut around it, the network
 scores it, a Hann window penalises large jumps, and the best cell's box is
@@ -35,9 +35,9 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Optional, Sequence, Tuple
 
-from litetrack_ros.geometry import Box, validate_box
 from litetrack_ros.model.config import ModelConfig
-from litetrack_ros.procedures import (  # noqa: F401 (damp_size_change: public here too)
+from litetrack_ros.tracking.geometry import Box, validate_box
+from litetrack_ros.tracking.procedures import (  # noqa: F401 (damp_size_change: public here too)
     CLIP_MARGIN,
     damp_size_change,
     procedure_for,

@@ -27,7 +27,7 @@ import sys
 import time
 
 import cv2
-from litetrack_ros.frame_reader import (
+from litetrack_ros.images.frame_reader import (
     CAMERA_VIDEO_FPS,
     FOLDER_FPS,
     FrameSource,
@@ -36,9 +36,9 @@ from litetrack_ros.frame_reader import (
     open_frames,
     source_fps,
 )
-from litetrack_ros.gui import GuiUnavailableError, open_window
-from litetrack_ros.overlay import draw_track
-from litetrack_ros.runtime import (
+from litetrack_ros.images.gui import GuiUnavailableError, open_window
+from litetrack_ros.images.overlay import draw_track
+from litetrack_ros.tracking.runtime import (
     build_tracker,
     find_checkpoint,
     package_weights_folder,
@@ -47,7 +47,7 @@ from litetrack_ros.runtime import (
     WEIGHTS_HELP,
     WeightsError,
 )
-from litetrack_ros.tracker import Tracker
+from litetrack_ros.tracking.tracker import Tracker
 import numpy as np
 
 PROG = 'litetrack-track'

@@ -1,0 +1,13 @@
+# Copyright 2026 The litetrack_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Image I/O, free of ROS and of the network: pixels in and out of the package.
+
+* ``image_codec``: ``sensor_msgs/Image`` and ``CompressedImage`` fields to RGB arrays
+  and back (read by field names only, no ROS import);
+* ``frame_reader``: frames of a video file, an image folder or a camera;
+* ``overlay``: drawing the track on a frame;
+* ``scenes``: generated videos with exact ground truth (tests, demo, training);
+* ``gui``: opening an OpenCV window where one can open.
+
+May import numpy and OpenCV only.
+"""
