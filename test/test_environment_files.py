@@ -80,3 +80,25 @@ def test_each_venv_gets_only_its_own_distributions_ros_wheels():
     jazzy_pins = constraint_pins(DISTROS['jazzy'].constraints)
     assert jazzy_pins['ros-jazzy-rclpy'].split('.')[0] == jazzy_pins['ros-rclpy'].split('.')[0]
     assert jazzy_pins['ros-rclpy'].split('.')[0] == '7', "Jazzy's rclpy is 7.x"
+
+
+def test_vision_msgs_rebuilt_in_an_existing_venv_when_a_message_is_added(tmp_path, monkeypatch):
+    bootstrap = load_bootstrap()
+    source = tmp_path / 'tools' / 'vision_msgs'
+    (source / 'msg').mkdir(parents=True)
+    (source / 'msg' / 'Point2D.msg').write_text('float64 x\nfloat64 y\n')
+    venv = tmp_path / 'venv'
+    (venv / 'bin').mkdir(parents=True)
+    (venv / 'bin' / 'python').symlink_to('/bin/false')  # no vision_msgs of its own
+    monkeypatch.setattr(bootstrap, 'ROOT', tmp_path)
+    monkeypatch.setattr(bootstrap, 'VISION_MSGS', source)
+    builds = []
+    monkeypatch.setattr(bootstrap, 'colcon_build', lambda *args: builds.append(args[2]))
+    distro = bootstrap.Distro('test', venv, tmp_path / 'build', Path('r'), Path('c'))
+
+    bootstrap.build_vision_msgs(distro)
+    bootstrap.build_vision_msgs(distro)  # nothing changed: no rebuild
+    assert builds == ['vision_msgs']
+    (source / 'msg' / 'Detection3D.msg').write_text('string id\n')
+    bootstrap.build_vision_msgs(distro)
+    assert builds == ['vision_msgs', 'vision_msgs']

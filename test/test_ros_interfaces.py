@@ -15,7 +15,14 @@ pytestmark = pytest.mark.ros
 # ros-<distro>-vision-msgs carries them). The bootstrap builds vision_msgs from
 # tools/vision_msgs when it is missing: a mismatch means those definitions drifted
 # from upstream and the node would no longer talk to a robot's real vision_msgs.
+# The 3D ones were computed from upstream's unmodified msg/ folder at tag 4.1.1
+# (github.com/ros-perception/vision_msgs) with `rosidl hash -I <share>/std_msgs
+# -I <share>/geometry_msgs -I <share>/builtin_interfaces vision_msgs msg/*.msg`
+# (rosidl 4.9.5, kilted), which gives exactly the 2D values below as well.
 EXPECTED_VISION_MSGS_HASHES = {
+    'Detection3DArray': 'RIHS01_793f5eab9595ac1c0da07873cc859db42eae51f0ee76056db8562515d830e018',
+    'Detection3D': 'RIHS01_ddd703be132ab0b69d33121f1bb034132bfbb3b0ac5f9fb1516005ba1c8a265b',
+    'BoundingBox3D': 'RIHS01_bbb73a65c163d7f9bb29009c7bde9f7faa576bd2d23299c4511d19230dab4698',
     'Detection2DArray': 'RIHS01_214274120007f4a683866481336b70310268cfa107aebe9d594a6acf75bda968',
     'Detection2D': 'RIHS01_0d12b69df5c593b3455b7346fac8205437a7d4bcb09b9e0e0b2dde787ded38ea',
     'BoundingBox2D': 'RIHS01_008eacbb0cf8f26e83795547bed013eec3675485ef386ec056d80eaaf1c1ce2f',

@@ -23,6 +23,7 @@ RVIZ = Path(__file__).resolve().parent.parent / 'config' / 'litetrack.rviz'
 DISPLAY_TYPES = {
     'rviz_default_plugins/Image': 'sensor_msgs/msg/Image',
     'rviz_default_plugins/Camera': 'sensor_msgs/msg/Image',
+    'rviz_default_plugins/PointStamped': 'geometry_msgs/msg/PointStamped',
 }
 
 
@@ -45,7 +46,10 @@ def test_every_rviz_display_matches_an_advertised_topic(tmp_path):
     assert displays, 'the RViz config shows nothing'
     namespace = f'/rviz_{uuid.uuid4().hex[:8]}'
     weights = write_tiny_checkpoint(tmp_path / 'tiny.safetensors')
-    with background_process(node_command(namespace, f'{namespace}/image', weights=weights)), \
+    # With a depth topic, so that the 3D outputs are advertised too.
+    command = node_command(namespace, f'{namespace}/image', weights=weights,
+                           depth_topic=f'{namespace}/depth')
+    with background_process(command), \
             ros_node('rviz_stand_in') as node:
         for display in displays:
             topic = display['Topic']['Value']

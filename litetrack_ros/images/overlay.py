@@ -14,12 +14,13 @@ TEXT_COLOUR = (255, 255, 255)
 
 def draw_track(image_rgb: np.ndarray, box_xywh: Sequence[float] | None, *,
                confidence: float | None, state: str, fps: float | None = None,
-               untrained: bool = False) -> np.ndarray:
+               untrained: bool = False, distance_m: float | None = None) -> np.ndarray:
     """Return a copy of the frame with the box, score, state and rate drawn on it.
 
     ``state`` is a short word ('tracking', 'lost', 'idle'); the box is drawn in
     green while tracking and red while lost, and a network with random weights
     is labelled UNTRAINED so nobody mistakes its output for tracking.
+    ``distance_m`` (the target's depth, when known) is written after the score.
     """
     canvas = np.ascontiguousarray(image_rgb).copy()
     scale = max(canvas.shape[0], canvas.shape[1]) / 640.0
@@ -31,6 +32,8 @@ def draw_track(image_rgb: np.ndarray, box_xywh: Sequence[float] | None, *,
     parts = [state]
     if confidence is not None:
         parts.append(f'score {confidence:.2f}')
+    if distance_m is not None:
+        parts.append(f'{distance_m:.2f} m')
     if fps is not None:
         parts.append(f'{fps:.1f} fps')
     if untrained:

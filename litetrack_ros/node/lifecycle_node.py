@@ -35,6 +35,7 @@ from litetrack_ros.images.image_codec import (
     ImageDecodeError,
 )
 from litetrack_ros.images.overlay import draw_track
+from litetrack_ros.node.depth import TargetDepth
 from litetrack_ros.node.diagnostics import diagnostic_status, NodeStats
 from litetrack_ros.node.frames import FrameBuffer
 from litetrack_ros.node.parameters import (
@@ -95,6 +96,8 @@ class LiteTrackNode(LifecycleNode):
         self._detections_pub = self._debug_pub = self._diagnostics_pub = None
         self._set_target_srv = self._reset_srv = None
         self._diagnostics_timer = None
+        # Depth input and 3D outputs, off unless depth_topic is set (node/depth.py).
+        self._depth = TargetDepth(self, self._wanted_reliability, self._guarded, self._publish)
 
         if self._param('autostart'):
             if self.trigger_configure() == TransitionCallbackReturn.SUCCESS:
@@ -117,6 +120,7 @@ class LiteTrackNode(LifecycleNode):
             self._reset_srv = self.create_service(Trigger, '~/reset', self._on_reset)
             self._diagnostics_timer = self.create_timer(
                 self._param('diagnostics_period'), self._guarded(self._publish_diagnostics))
+            self._depth.configure(self._max_pixels)
         except Exception as error:  # noqa: B902 - a failed configure must not kill the node
             self.get_logger().error(f'configure failed: {error}')
             self._destroy_configured_entities()
@@ -133,6 +137,7 @@ class LiteTrackNode(LifecycleNode):
             self._stats = NodeStats()
             self._worker.start()
             self._subscription = self._subscribe_images()
+            self._depth.activate()
             self._qos_timer = self.create_timer(2.0, self._guarded(self._follow_publisher_qos))
         except Exception as error:  # noqa: B902
             self.get_logger().error(f'activate failed: {error}')
@@ -175,6 +180,7 @@ class LiteTrackNode(LifecycleNode):
             if entity is not None:
                 destroy(entity)
                 setattr(self, name, None)
+        self._depth.deactivate()
         if not self._worker.stop(WORKER_JOIN_TIMEOUT_S):
             self.get_logger().warning('tracking thread did not stop within '
                                       f'{WORKER_JOIN_TIMEOUT_S:g} s; it ends after its frame')
@@ -193,6 +199,7 @@ class LiteTrackNode(LifecycleNode):
             if entity is not None:
                 destroy(entity)
                 setattr(self, name, None)
+        self._depth.cleanup()
         with self._tracker_lock:
             self._tracker = None
             self._last_result = None
@@ -291,6 +298,7 @@ class LiteTrackNode(LifecycleNode):
         """Resubscribe when the publishers' reliability changed (image_qos: auto)."""
         if self._subscription is None or self._param('image_qos') != 'auto':
             return
+        self._depth.follow_publisher_qos()
         _, topic = self._image_topic()
         wanted = self._wanted_reliability(topic)
         if wanted == self._image_reliability:
@@ -363,7 +371,8 @@ class LiteTrackNode(LifecycleNode):
         if stamp_ns:
             stats.stamp_latency.add(max(0.0, (time.time_ns() - stamp_ns) * 1e-9))
         stats.tracking_rate.tick()
-        self._publish_debug_image(message.header, image, result)
+        distance = self._depth.publish(detections, (image.shape[1], image.shape[0]))
+        self._publish_debug_image(message.header, image, result, distance)
 
     def _track(self, header: Any, image: Any) -> tuple[Detection2DArray, TrackResult | None]:
         detections = Detection2DArray(header=header)
@@ -390,7 +399,8 @@ class LiteTrackNode(LifecycleNode):
         detection.results.append(hypothesis)
         return detection
 
-    def _publish_debug_image(self, header: Any, image: Any, result: TrackResult | None) -> None:
+    def _publish_debug_image(self, header: Any, image: Any, result: TrackResult | None,
+                             distance: float | None = None) -> None:
         publisher = self._debug_pub
         if (publisher is None or not self._param('publish_debug_image')
                 or publisher.get_subscription_count() == 0):
@@ -401,7 +411,7 @@ class LiteTrackNode(LifecycleNode):
             state = 'lost' if result.lost else 'tracking'
             box, confidence = result.box_xywh, result.confidence
         canvas = draw_track(image, box, confidence=confidence, state=state,
-                            fps=self._stats.tracking_rate.rate(),
+                            fps=self._stats.tracking_rate.rate(), distance_m=distance,
                             untrained=bool(self._info and self._info.untrained))
         height, width, step, data = encode_rgb8(canvas)
         self._publish(publisher, Image(header=header, height=height, width=width,
@@ -494,6 +504,7 @@ class LiteTrackNode(LifecycleNode):
             extra.update(device=self._info.device, precision=self._info.precision,
                          variant=self._info.variant, weights=self._info.weights,
                          compile=self._info.compile)
+        extra.update(self._depth.diagnostics())
         status = diagnostic_status(
             f'{self.get_fully_qualified_name()}: tracker',
             self._info.device if self._info else '', self._state_word(), self._stats,

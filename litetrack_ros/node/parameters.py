@@ -74,6 +74,20 @@ PARAMETERS = (
                   low=0.1, high=60.0),
     ParameterSpec('autostart', True, 'Configure and activate at start, without a lifecycle '
                   'manager.'),
+    # The target in 3D (litetrack_ros.node.depth); off while depth_topic is empty.
+    ParameterSpec('depth_topic', '', 'Depth image registered to the colour image (aligned '
+                  'depth; sensor_msgs/Image, 16UC1 millimetres or 32FC1 metres); empty: no '
+                  'depth input and no 3D outputs.'),
+    ParameterSpec('depth_info_topic', '', 'camera_info of the depth image; empty: '
+                  'camera_info next to depth_topic.'),
+    ParameterSpec('depth_tolerance', 0.02, 'Largest stamp difference (s) between a colour '
+                  'frame and the depth image used for it.', low=0.0, high=1.0),
+    ParameterSpec('depth_timeout', 0.05, 'Longest wait (s) of the tracking thread for the '
+                  'depth image of a frame that has not arrived yet.', low=0.0, high=1.0),
+    ParameterSpec('depth_region', 0.5, "Central share of the box's width and height whose "
+                  'depths are read.', low=0.05, high=1.0),
+    ParameterSpec('depth_min_valid', 0.25, 'Least share of that region with measured depth; '
+                  'below it the frame has no 3D position.', low=0.01, high=1.0),
 )
 
 

@@ -17,10 +17,18 @@ their stamp arrived; ``detected``: share with a detection in it; latencies
 (ms) are from the image stamp (the camera's clock when it published) to the
 middleware's reception of the detections here (same machine, same clock).
 
+With ``--depth on`` the camera also publishes an aligned 16UC1 depth image
+(the target's box at 1.5 m before a wall at 3 m) and its camera_info, the node
+gets ``depth_topic``, and a second line per scenario gives the 3D outputs:
+the share of frames with a ``~/detections_3d`` array and with a 3D detection,
+its latency from the stamp, and the latency *added* by depth: per frame, the
+3D array's arrival minus the 2D array's (p50/p95/max, ms).
+
 Examples::
 
     latency_bench                                  # 10 and 30 Hz, both QoS, debug on/off
     latency_bench --rates 10,30,60 --clients 0,4 --duration 30 --json latency.json
+    latency_bench --rates 30 --qos reliable --debug off --depth off,on
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from typing import Any, Callable
 import uuid
 
 import cv2
@@ -61,6 +70,7 @@ class Scenario:
     qos: str
     debug: bool
     clients: int
+    depth: bool = False
 
 
 @dataclass
@@ -79,6 +89,7 @@ class Outcome:
     service_max: float
     service_calls: int
     node: dict  # the node's last /diagnostics values (processing latency, drops, ...)
+    depth: dict | None = None  # with depth: the 3D outputs' figures (see depth_row)
 
     def row(self) -> str:
         """One table row."""
@@ -96,34 +107,58 @@ class Outcome:
                 f'{self.node.get("stamp_latency_p50_ms", "?")} p95 '
                 f'{self.node.get("stamp_latency_p95_ms", "?")}, dropped '
                 f'{self.node.get("frames_dropped", "?")}, rejected '
-                f'{self.node.get("frames_rejected", "?")}')
+                f'{self.node.get("frames_rejected", "?")}' + self.depth_row())
+
+    def depth_row(self) -> str:
+        """The 3D outputs' line (empty without depth)."""
+        if not self.depth:
+            return ''
+        d = self.depth
+        return (f'\n    depth: answered {d["answered"]:.1%}, located {d["located"]:.1%}, '
+                f'stamp->3D p50 {d["p50"]:.1f} p95 {d["p95"]:.1f} ms; added by depth p50 '
+                f'{d["added_p50"]:.2f} p95 {d["added_p95"]:.2f} max {d["added_max"]:.2f} ms'
+                f' | node: depth step p50 {self.node.get("depth_latency_p50_ms", "?")} p95 '
+                f'{self.node.get("depth_latency_p95_ms", "?")} ms, missing '
+                f'{self.node.get("depth_missing", "?")}')
 
 
 HEADER = ('rate     qos          debug cl  frames  answered detected    p50     p95     p99'
           '      max  service p95 / max ms (calls)')
+# The depth scene: the target's box at TARGET_MM before a wall at WALL_MM; a 640x480
+# pinhole camera.
+TARGET_MM, WALL_MM = 1500, 3000
+CAMERA_K = (525.0, 0.0, 319.5, 0.0, 525.0, 239.5, 0.0, 0.0, 1.0)
 
 
 # ----------------------------------------------------------------------------- frames
 
 
-def load_frames(folder: Path | None, count: int) -> tuple[list[np.ndarray], tuple]:
-    """Return RGB frames resized to 640x480 and the first frame's box (x, y, w, h)."""
+def load_frames(folder: Path | None, count: int) -> tuple[list[np.ndarray], list[tuple]]:
+    """Return RGB frames resized to 640x480 and each frame's box (x, y, w, h)."""
     from litetrack_ros.images.frame_reader import list_images  # noqa: PLC0415
 
     width, height = FRAME_SIZE
     if folder is not None and (folder / 'img').is_dir():
         paths = list_images(folder / 'img')[:count]
         frames = [cv2.imread(str(p)) for p in paths]
-        scale_x, scale_y = width / frames[0].shape[1], height / frames[0].shape[0]
-        first = np.loadtxt(folder / 'groundtruth.txt', delimiter=',', max_rows=1)
-        box = (first[0] * scale_x, first[1] * scale_y, first[2] * scale_x, first[3] * scale_y)
+        scale = np.array([width / frames[0].shape[1], height / frames[0].shape[0]] * 2)
+        truth = np.loadtxt(folder / 'groundtruth.txt', delimiter=',', ndmin=2)[:len(frames)]
         frames = [cv2.cvtColor(cv2.resize(f, FRAME_SIZE, interpolation=cv2.INTER_LINEAR),
                                cv2.COLOR_BGR2RGB) for f in frames]
-        return frames, tuple(float(v) for v in box)
+        return frames, [tuple(float(v) for v in row[:4] * scale) for row in truth]
     from litetrack_ros.images import scenes  # noqa: PLC0415
     scene = scenes.random_scene(np.random.SeedSequence(7), count, (height, width))
     rendered = [scene.render(i) for i in range(count)]
-    return [r.image for r in rendered], tuple(float(v) for v in rendered[0].box_xywh)
+    return [r.image for r in rendered], [tuple(float(v) for v in r.box_xywh) for r in rendered]
+
+
+def depth_frame(box: tuple) -> np.ndarray:
+    """Return a 16UC1 depth image: the box at TARGET_MM before a wall at WALL_MM."""
+    width, height = FRAME_SIZE
+    depth = np.full((height, width), WALL_MM, np.uint16)
+    x, y, w, h = (int(round(v)) for v in box)
+    depth[max(0, y):max(0, y + h), max(0, x):max(0, x + w)] = TARGET_MM
+    return depth
 
 
 # ----------------------------------------------------------------------------- roles
@@ -133,22 +168,25 @@ def run_camera(args: argparse.Namespace) -> int:
     """Publish the frames at a fixed rate, writing 'index stamp_ns' per frame."""
     import rclpy  # noqa: PLC0415
     from rclpy.qos import QoSProfile, ReliabilityPolicy  # noqa: PLC0415
-    from sensor_msgs.msg import Image  # noqa: PLC0415
+    from sensor_msgs.msg import CameraInfo, Image  # noqa: PLC0415
 
-    frames, _ = load_frames(Path(args.frames) if args.frames else None, args.count)
+    frames, boxes = load_frames(Path(args.frames) if args.frames else None, args.count)
     rclpy.init()
     node = rclpy.create_node(f'latency_camera_{os.getpid()}')
     reliability = (ReliabilityPolicy.RELIABLE if args.qos == 'reliable'
                    else ReliabilityPolicy.BEST_EFFORT)
-    publisher = node.create_publisher(Image, args.topic,
-                                      QoSProfile(depth=5, reliability=reliability))
-    messages = []
-    for frame in frames:
-        message = Image(height=frame.shape[0], width=frame.shape[1], encoding='rgb8',
-                        step=frame.shape[1] * 3)
-        message.header.frame_id = 'camera'
-        message.data = frame.tobytes()
-        messages.append(message)
+    qos = QoSProfile(depth=5, reliability=reliability)
+    publisher = node.create_publisher(Image, args.topic, qos)
+    messages = [_image(frame, 'rgb8', 'camera') for frame in frames]
+    # With --depth-topic: an aligned depth image and camera_info with each frame's stamp.
+    depth_messages, depth_publisher, info_publisher = [], None, None
+    info = CameraInfo(width=FRAME_SIZE[0], height=FRAME_SIZE[1], k=list(CAMERA_K))
+    if args.depth_topic:
+        depth_publisher = node.create_publisher(Image, args.depth_topic, qos)
+        info_publisher = node.create_publisher(
+            CameraInfo, args.depth_topic.rsplit('/', 1)[0] + '/camera_info', qos)
+        depth_messages = [_image(depth_frame(box), '16UC1', 'camera_optical')
+                          for box in boxes]
     log = open(args.stamps, 'w', buffering=1)
     go = Path(args.stamps + '.go')  # the observer creates it once the target is set
     period = 1.0 / args.rate
@@ -165,6 +203,11 @@ def run_camera(args: argparse.Namespace) -> int:
             message = messages[index]
             stamp = time.time_ns()
             message.header.stamp.sec, message.header.stamp.nanosec = divmod(stamp, 10 ** 9)
+            if depth_publisher is not None:
+                for extra, target in ((info, info_publisher),
+                                      (depth_messages[index], depth_publisher)):
+                    extra.header.stamp = message.header.stamp
+                    target.publish(extra)
             publisher.publish(message)
             log.write(f'{-1 if held else index} {stamp}\n')
             next_time += period
@@ -176,6 +219,15 @@ def run_camera(args: argparse.Namespace) -> int:
         node.destroy_node()
         rclpy.try_shutdown()
     return 0
+
+
+def _image(pixels: np.ndarray, encoding: str, frame_id: str) -> Any:
+    from sensor_msgs.msg import Image  # noqa: PLC0415
+    message = Image(height=pixels.shape[0], width=pixels.shape[1], encoding=encoding,
+                    step=pixels.strides[0])
+    message.header.frame_id = frame_id
+    message.data = pixels.tobytes()
+    return message
 
 
 def run_client(args: argparse.Namespace) -> int:
@@ -248,38 +300,48 @@ def measure(scenario: Scenario, options: argparse.Namespace, box: tuple,
     import rclpy  # noqa: PLC0415
     from rclpy.qos import QoSProfile, ReliabilityPolicy  # noqa: PLC0415
     from sensor_msgs.msg import Image  # noqa: PLC0415
-    from vision_msgs.msg import Detection2DArray  # noqa: PLC0415
+    from vision_msgs.msg import Detection2DArray, Detection3DArray  # noqa: PLC0415
 
     namespace = f'/lb_{uuid.uuid4().hex[:8]}'
     topic = f'{namespace}/image'
+    depth_topic = f'{namespace}/depth/image_raw' if scenario.depth else ''
     me = [sys.executable, '-m', 'litetrack_ros.ros_tools.latency_bench']
     node_args = [sys.executable, '-m', 'litetrack_ros.node.main', '--ros-args',
                  '-r', f'__ns:={namespace}', '-r', f'image:={topic}',
                  '-p', f'lost_threshold:={options.lost_threshold}']
     if options.weights:
         node_args += ['-p', f'weights:={options.weights}']
+    if depth_topic:
+        node_args += ['-p', f'depth_topic:={depth_topic}']
     for extra in options.node_param:
         node_args += ['-p', extra]
     duration = options.warmup + options.duration + 1.0
     camera_stamps = workdir / f'camera_{namespace[1:]}.txt'
     processes = [_spawn(node_args, workdir / f'node_{namespace[1:]}.log')]
     received: dict[int, tuple[int, bool]] = {}
+    received_3d: dict[int, tuple[int, bool]] = {}
     context = rclpy.Context()
     rclpy.init(context=context)
     observer = rclpy.create_node('latency_observer', context=context)
     executor = rclpy.executors.SingleThreadedExecutor(context=context)
     executor.add_node(observer)
 
-    def on_detections(array: Detection2DArray, info: object = None) -> None:
-        stamp = array.header.stamp.sec * 10 ** 9 + array.header.stamp.nanosec
-        arrived = (info or {}).get('received_timestamp') if isinstance(info, dict) else None
-        received.setdefault(stamp, (arrived or time.time_ns(), bool(array.detections)))
-
     import rclpy.subscription  # noqa: PLC0415
-    callback = ((lambda a, i: on_detections(a, i))
-                if hasattr(rclpy.subscription, 'MessageInfo') else on_detections)
+    with_info = hasattr(rclpy.subscription, 'MessageInfo')
+
+    def recorder(store: dict) -> Callable[..., None]:
+        """Record each array's arrival (the middleware's reception time) by stamp."""
+        def on_detections(array: Any, info: object = None) -> None:
+            stamp = array.header.stamp.sec * 10 ** 9 + array.header.stamp.nanosec
+            arrived = (info or {}).get('received_timestamp') if isinstance(info, dict) else None
+            store.setdefault(stamp, (arrived or time.time_ns(), bool(array.detections)))
+        return (lambda a, i: on_detections(a, i)) if with_info else on_detections
+
     observer.create_subscription(Detection2DArray, f'{namespace}/litetrack/detections',
-                                 callback, QoSProfile(depth=100))
+                                 recorder(received), QoSProfile(depth=100))
+    if depth_topic:
+        observer.create_subscription(Detection3DArray, f'{namespace}/litetrack/detections_3d',
+                                     recorder(received_3d), QoSProfile(depth=100))
     node_values: dict = {}
 
     def on_diagnostics(array: DiagnosticArray) -> None:
@@ -306,7 +368,8 @@ def measure(scenario: Scenario, options: argparse.Namespace, box: tuple,
         processes.append(_spawn(me + ['--camera', '--topic', topic, '--rate', str(scenario.rate),
                                       '--qos', scenario.qos, '--count', str(options.count),
                                       '--duration', str(duration), '--stamps',
-                                      str(camera_stamps)] + frames_arg,
+                                      str(camera_stamps), '--depth-topic', depth_topic]
+                                + frames_arg,
                                 workdir / f'camera_{namespace[1:]}.log'))
         # Set the target on frame 0 while the camera holds it, then let it play.
         request = SetTarget.Request()
@@ -360,7 +423,21 @@ def measure(scenario: Scenario, options: argparse.Namespace, box: tuple,
                    _percentile(latencies, 50), _percentile(latencies, 95),
                    _percentile(latencies, 99), max(latencies, default=float('nan')),
                    _percentile(service, 95), max(service, default=float('nan')), len(service),
-                   node_values)
+                   node_values, depth_figures(window, received, received_3d) if depth_topic
+                   else None)
+
+
+def depth_figures(window: list[int], received: dict, received_3d: dict) -> dict:
+    """Shares and latencies (ms) of the 3D arrays, and what depth added to the 2D ones."""
+    answered = [s for s in window if s in received_3d]
+    latencies = [(received_3d[s][0] - s) * 1e-6 for s in answered]
+    added = [(received_3d[s][0] - received[s][0]) * 1e-6 for s in answered if s in received]
+    count = max(1, len(window))
+    return {'answered': len(answered) / count,
+            'located': sum(1 for s in answered if received_3d[s][1]) / count,
+            'p50': _percentile(latencies, 50), 'p95': _percentile(latencies, 95),
+            'added_p50': _percentile(added, 50), 'added_p95': _percentile(added, 95),
+            'added_max': max(added, default=float('nan'))}
 
 
 # ----------------------------------------------------------------------------- CLI
@@ -386,6 +463,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--debug', default='on,off', help='subscribe to ~/debug_image: on, off')
     parser.add_argument('--clients', default='0', help='service clients looping set_target/'
                                                        'reset, e.g. 0,4')
+    parser.add_argument('--depth', default='off',
+                        help='publish an aligned depth image and camera_info with each frame '
+                             'and measure the 3D outputs: off, on or off,on')
     parser.add_argument('--duration', type=float, default=20.0, help='seconds measured')
     parser.add_argument('--warmup', type=float, default=2.0, help='seconds skipped after the '
                                                                   'target is set')
@@ -405,6 +485,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--namespace', help=argparse.SUPPRESS)
     parser.add_argument('--box', help=argparse.SUPPRESS)
     parser.add_argument('--stamps', help=argparse.SUPPRESS)
+    parser.add_argument('--depth-topic', default='', help=argparse.SUPPRESS)
     return parser
 
 
@@ -419,10 +500,12 @@ def main(argv: list[str] | None = None) -> int:
         return run_camera(args)
     if args.client:
         return run_client(args)
-    _, box = load_frames(Path(args.frames) if args.frames else None, 1)
-    scenarios = [Scenario(rate, qos, debug == 'on', int(clients))
+    _, boxes = load_frames(Path(args.frames) if args.frames else None, 1)
+    box = boxes[0]
+    scenarios = [Scenario(rate, qos, debug == 'on', int(clients), depth == 'on')
                  for rate in _floats(args.rates) for qos in args.qos.split(',')
-                 for debug in args.debug.split(',') for clients in args.clients.split(',')]
+                 for debug in args.debug.split(',') for clients in args.clients.split(',')
+                 for depth in args.depth.split(',')]
     print(f'latency_bench: {len(scenarios)} scenarios of {args.duration:g} s, frames '
           f'{args.frames or "generated"} at {FRAME_SIZE[0]}x{FRAME_SIZE[1]}, '
           f'{os.cpu_count()} CPUs', flush=True)
