@@ -175,3 +175,22 @@ def test_boxes_outside_the_image_or_empty_are_refused():
         locate_target((10, 10, 0, 40), (640, 480), depth, CAMERA)
     with pytest.raises(ValueError, match='min_valid'):
         DepthSettings(min_valid=0.0)
+
+
+def test_random_fields_are_refused_or_read_never_anything_else():
+    rng = np.random.default_rng(0)
+    read = 0
+    for _ in range(500):
+        encoding = str(rng.choice(['16UC1', '32FC1', '16uc1', 'mono16', 'rgb8', '', '32FC']))
+        height, width = (int(v) for v in rng.integers(-2, 6, 2))
+        step = int(rng.integers(-1, 30))
+        size = height * step if rng.random() < 0.5 else int(rng.integers(0, 80))
+        data = bytes(max(0, size))
+        try:
+            depth = depth_image(encoding, height, width, step, bool(rng.integers(2)), data)
+        except ImageDecodeError:
+            continue
+        values, total = depth.valid_metres(0, 0, width, height)
+        assert total == width * height and values.size == 0  # zero bytes: all missing
+        read += 1
+    assert read > 10

@@ -35,14 +35,14 @@ COLOUR_FRAME = 'camera_color_frame'
 
 
 def back_project(box) -> np.ndarray:
-    """A box's centre (index x + w / 2 - 0.5) back-projected at the target's distance."""
+    """Return a box's centre (index x + w / 2 - 0.5) back-projected at the target's distance."""
     x, y, w, h = box
     return np.array([(x + w / 2 - 0.5 - CX) * TARGET_Z / FX,
                      (y + h / 2 - 0.5 - CY) * TARGET_Z / FY, TARGET_Z])
 
 
 def colour_frame() -> np.ndarray:
-    """A smooth textured wall with a high-contrast textured target (static camera)."""
+    """Return a smooth textured wall with a high-contrast textured target (static camera)."""
     rng = np.random.default_rng(3)
     wall = cv2.GaussianBlur(rng.integers(60, 160, (HEIGHT, WIDTH, 3)).astype(np.uint8),
                             (0, 0), 6)
@@ -186,7 +186,7 @@ def test_target_located_in_3d_and_bad_depth_input_explained(tmp_path):
     for key in tracked + [recovered]:
         (detection_2d,) = arrays_2d[key + (COLOUR_FRAME,)].detections
         array = arrays_3d[key]
-        assert array.header.frame_id == OPTICAL_FRAME, 'the depth image\'s optical frame'
+        assert array.header.frame_id == OPTICAL_FRAME, "the depth image's optical frame"
         (detection,) = array.detections
         assert detection.id == detection_2d.id == str(reply.track_id)
         assert detection.results[0].hypothesis.score == detection_2d.results[0].hypothesis.score

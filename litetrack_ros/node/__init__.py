@@ -8,6 +8,8 @@
 * ``frames``: the newest frame and the ring buffer between executor and tracker;
 * ``worker``: the tracking thread;
 * ``diagnostics``: counters and the ``/diagnostics`` status;
+* ``depth``, ``depth_buffer``: the optional depth input and 3D outputs, and the
+  depth images matched to frames by stamp;
 * ``main``: the ``litetrack_node`` executable;
 * ``stamps``, ``transport``, ``stats``: small helpers (also used by ``ros_tools``).
 

@@ -110,7 +110,7 @@ class Outcome:
                 f'{self.node.get("frames_rejected", "?")}' + self.depth_row())
 
     def depth_row(self) -> str:
-        """The 3D outputs' line (empty without depth)."""
+        """Return the 3D outputs' line (empty without depth)."""
         if not self.depth:
             return ''
         d = self.depth

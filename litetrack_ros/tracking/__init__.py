@@ -7,6 +7,7 @@
 * ``selection``: choosing a cell (window, scale penalty, size update rate);
 * ``geometry``: boxes and crops, with upstream's rounding and padding;
 * ``frame_guard``: skipping frames whose size cannot belong to the stream;
+* ``depth``: a box and a depth image to a 3D position (median depth, back-projection);
 * ``runtime``: user settings (weights, device, precision, compile) to a ready Tracker;
 * ``cpu_features``: whether this CPU multiplies bf16 natively.
 
