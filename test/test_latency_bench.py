@@ -33,3 +33,19 @@ def test_latency_bench_reports_every_frame_answered(tmp_path):
     assert busy['answered'] >= 0.9, busy
     assert busy['service_calls'] > 20 and busy['service_max'] < 5000, busy
     assert 'latency_p50_ms' in quiet['node'], 'the node diagnostics were read'
+
+
+def test_latency_bench_measures_what_depth_adds(tmp_path):
+    out = tmp_path / 'latency_depth.json'
+    result = subprocess.run(
+        [str(installed_executable('latency_bench')), '--rates', '10', '--qos', 'reliable',
+         '--debug', 'off', '--depth', 'on', '--duration', '4', '--warmup', '1', '--count', '20',
+         '--frames', '', '--json', str(out)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert 'added by depth' in result.stdout
+    (outcome,) = json.loads(out.read_text())
+    depth = outcome['depth']
+    # The generated scene's box in the depth image: every answered frame is located.
+    assert depth['answered'] >= 0.9 and depth['located'] >= 0.9, depth
+    assert 0.0 <= depth['added_p50'] < 100, depth
+    assert outcome['node']['depth_missing'] == '0', outcome['node']

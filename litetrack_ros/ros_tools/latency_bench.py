@@ -10,7 +10,7 @@ the target on the first frame, records every ``~/detections`` message (and,
 when asked, subscribes to ``~/debug_image`` like RViz would) and prints for each
 scenario::
 
-    rate  qos  debug  clients  frames  answered  detected  p50  p95  p99  max  service p95/max
+    rate  qos  debug  clients  depth  frames  answered  detected  p50 p95 p99 max  service p95/max
 
 ``answered``: share of the camera's frames for which a Detection2DArray with
 their stamp arrived; ``detected``: share with a detection in it; latencies
@@ -97,6 +97,7 @@ class Outcome:
         service = (f'{self.service_p95:7.0f} / {self.service_max:.0f} ({self.service_calls})'
                    if self.service_calls else '-')
         return (f'{s.rate:4g} Hz  {s.qos:11s}  {"on " if s.debug else "off"}  {s.clients:2d}  '
+                f'{"on " if s.depth else "off"}  '
                 f'{self.frames:6d}  {self.answered:7.1%}  {self.detected:7.1%}  '
                 f'{self.p50:6.1f}  {self.p95:6.1f}  {self.p99:6.1f}  {self.maximum:7.1f}  '
                 f'{service}'
@@ -122,7 +123,7 @@ class Outcome:
                 f'{self.node.get("depth_missing", "?")}')
 
 
-HEADER = ('rate     qos          debug cl  frames  answered detected    p50     p95     p99'
+HEADER = ('rate     qos          debug cl  depth frames  answered detected    p50     p95     p99'
           '      max  service p95 / max ms (calls)')
 # The depth scene: the target's box at TARGET_MM before a wall at WALL_MM; a 640x480
 # pinhole camera.
