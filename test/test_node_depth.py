@@ -127,10 +127,14 @@ def test_target_located_in_3d_and_bad_depth_input_explained(tmp_path):
         stamp = [10 ** 12]
 
         def frame(depth=None, depth_stamp_offset_ns=0, info=None) -> tuple[int, int]:
-            """Publish one RGB-D frame; wait for its 3D array; return its stamp key."""
+            """Publish one RGB-D frame; wait for its 3D array; return its stamp key.
+
+            ``info``: None publishes the camera_info first, False publishes none.
+            """
             stamp[0] += 100_000_000
             ns = stamp[0]
-            info_pub.publish(info or camera_info(ns))
+            if info is not False:
+                info_pub.publish(info or camera_info(ns))
             if depth is None:
                 depth = image_message(depth_frame(ns % 997), '16UC1', ns, OPTICAL_FRAME)
             depth.header.stamp.sec, depth.header.stamp.nanosec = divmod(
@@ -148,18 +152,11 @@ def test_target_located_in_3d_and_bad_depth_input_explained(tmp_path):
             return spin_until(node, lambda: any(text in d.get(key, '') for d in diagnostics),
                               timeout_s=10)
 
-        idle = frame()
+        idle = frame(info=False)
         assert not arrays_3d[idle].detections, 'no target yet: empty 3D array'
         reply = set_target(node, f'{namespace}/litetrack/set_target', *BOX,
                            stamp_ns=stamp[0])
         assert reply.success, reply.message
-        tracked = [frame() for _ in range(6)]
-        # Depth stamped 10 ms after the colour frame, within the 20 ms tolerance, and a
-        # depth image at half resolution (the same view): both located.
-        tracked.append(frame(depth_stamp_offset_ns=10_000_000))
-        half = image_message(depth_frame(5, (WIDTH // 2, HEIGHT // 2)), '16UC1', 0,
-                             OPTICAL_FRAME)
-        tracked.append(frame(depth=half))
 
         failures = {}
 
@@ -167,6 +164,14 @@ def test_target_located_in_3d_and_bad_depth_input_explained(tmp_path):
             failures[why] = frame(**kwargs)
             assert reason_reported(why, key), (why, diagnostics[-1:] or 'no diagnostics')
 
+        fail('no camera_info received', info=False)
+        tracked = [frame() for _ in range(6)]
+        # Depth stamped 10 ms after the colour frame, within the 20 ms tolerance, and a
+        # depth image at half resolution (the same view): both located.
+        tracked.append(frame(depth_stamp_offset_ns=10_000_000))
+        half = image_message(depth_frame(5, (WIDTH // 2, HEIGHT // 2)), '16UC1', 0,
+                             OPTICAL_FRAME)
+        tracked.append(frame(depth=half))
         fail('depth out of sync', depth_stamp_offset_ns=-400_000_000)
         fail('have depth', depth=image_message(np.zeros((HEIGHT, WIDTH), np.uint16), '16UC1',
                                                0, OPTICAL_FRAME))
@@ -207,7 +212,7 @@ def test_target_located_in_3d_and_bad_depth_input_explained(tmp_path):
         assert not arrays_3d[key].detections, why
         assert key not in points, why
         assert arrays_2d[key + (COLOUR_FRAME,)].detections, '2D goes on: ' + why
-    assert int(last['depth_missing']) == 5 and int(last['depth_images_rejected']) == 1, last
+    assert int(last['depth_missing']) == 6 and int(last['depth_images_rejected']) == 1, last
     assert last['depth'] == f'{namespace}/depth/image_raw'
     assert float(last['target_distance_m']) == pytest.approx(TARGET_Z, rel=0.02)
 
