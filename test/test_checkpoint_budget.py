@@ -73,7 +73,7 @@ def pickled(obj) -> bytes:
 
 
 def legacy(path: Path, main: bytes) -> Path:
-    """Write a legacy (non-zip) torch file whose main pickle is ``main``."""
+    """Write an old-format (non-zip) torch file around the main pickle ``main``."""
     from torch.serialization import MAGIC_NUMBER, PROTOCOL_VERSION
     head = b''.join(pickle.dumps(value, protocol=2) for value in (
         MAGIC_NUMBER, PROTOCOL_VERSION,

@@ -24,6 +24,25 @@ TRACKING_FIELDS = ('template_factor', 'search_factor') + SELECTION_FIELDS
 LIGHTTRACK_TRACKING_FIELDS = ('context_amount',) + SELECTION_FIELDS
 # Narrowest LiteTrack width for which 'auto' picks bf16 on a CPU (ModelConfig.cpu_bf16_pays).
 BF16_MIN_WIDTH = 768
+# Largest template or search crop side in px (the node's search_size parameter, the CLIs'
+# --search-size and the sizes stored in or inferred from checkpoints).
+MAX_CROP_SIZE = 512
+# Type and range of each field, far beyond any real network: a config from a file or a
+# command line cannot ask for a network that takes gigabytes or minutes to build.
+MODEL_LIMITS: dict[str, tuple[type, float, float]] = {
+    'depth': (int, 1, 64), 'num_interaction': (int, 1, 64), 'embed_dim': (int, 1, 4096),
+    'num_heads': (int, 1, 128), 'mlp_ratio': (float, 0, 16), 'patch_size': (int, 1, 64),
+    'template_size': (int, 1, MAX_CROP_SIZE), 'search_size': (int, 1, MAX_CROP_SIZE),
+    'head_channels': (int, 8, 4096), 'pretrain_grid': (int, 1, 64),
+    'norm_eps': (float, 0, 1), 'size_update_rate': (float, 0, 1),
+    'template_factor': (float, 0, 16), 'search_factor': (float, 0, 16),
+    'scale_penalty_k': (float, 0, 1e6),
+}
+LIGHTTRACK_LIMITS: dict[str, tuple[type, float, float]] = {
+    'template_size': (int, 1, MAX_CROP_SIZE), 'search_size': (int, 1, MAX_CROP_SIZE),
+    'context_amount': (float, 0, 4), 'size_update_rate': (float, 0, 1),
+    'scale_penalty_k': (float, 0, 1e6),
+}
 # Patch-embedding stems of LiteTrack networks (see ModelConfig.stem).
 STEMS = ('patch', 'conv')
 # Sources of the interaction layers' template keys/values (see ModelConfig.template_kv).
@@ -88,6 +107,7 @@ class ModelConfig:
     tracking_fields: ClassVar[tuple[str, ...]] = TRACKING_FIELDS
 
     def __post_init__(self) -> None:
+        _check_limits(self, MODEL_LIMITS)
         if self.depth < 1:
             raise ValueError(f'depth must be >= 1, got {self.depth}')
         if not 1 <= self.num_interaction <= self.depth:
@@ -177,6 +197,18 @@ class ModelConfig:
         return _from_dict(cls, values)
 
 
+def _check_limits(config: Any, limits: dict[str, tuple[type, float, float]]) -> None:
+    """Check each field's type and range, before any is used (files set them too)."""
+    for name, (kind, low, high) in limits.items():
+        value = getattr(config, name)
+        if kind is int and (not isinstance(value, int) or isinstance(value, bool)):
+            raise ValueError(f'{name} must be an integer, got {value!r:.40}')
+        if kind is float and (not isinstance(value, (int, float)) or isinstance(value, bool)):
+            raise ValueError(f'{name} must be a number, got {value!r:.40}')
+        if not low <= value <= high:  # False for NaN
+            raise ValueError(f'{name} must be in [{low:g}, {high:g}], got {value!r:.40}')
+
+
 def _check_tracking_fields(config: Any) -> None:
     if not 0 < config.size_update_rate <= 1:
         raise ValueError(f'size_update_rate must be in (0, 1], got {config.size_update_rate}')
@@ -241,6 +273,7 @@ class LightTrackConfig:
             if size < self.stride or size % self.stride:
                 raise ValueError(
                     f'{name} ({size}) must be a positive multiple of the stride ({self.stride})')
+        _check_limits(self, LIGHTTRACK_LIMITS)
         if not 0 <= self.context_amount <= 4:
             raise ValueError(f'context_amount must be in [0, 4], got {self.context_amount}')
         _check_tracking_fields(self)

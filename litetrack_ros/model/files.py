@@ -50,8 +50,10 @@ def open_regular(path: str | os.PathLike, max_bytes: int = MAX_WEIGHT_FILE_BYTES
     path = Path(path)
     try:
         descriptor = os.open(path, os.O_RDONLY | getattr(os, 'O_NONBLOCK', 0))
+    except FileNotFoundError:
+        raise CheckpointError(f'{path}: no such file') from None
     except OSError as error:
-        raise CheckpointError(f'{path}: cannot open ({error.strerror})') from error
+        raise CheckpointError(f'{path}: cannot open ({error.strerror})') from None
     try:
         info = os.fstat(descriptor)
         if not stat.S_ISREG(info.st_mode):

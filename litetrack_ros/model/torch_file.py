@@ -332,7 +332,7 @@ class RestrictedUnpickler(pickle.Unpickler):
 
     @property
     def persistent_load(self) -> Any:
-        """The persistent-id loader (torch's storage loader, guarded)."""
+        """Return the persistent-id loader (torch's storage loader, guarded)."""
         return _PERSISTENT_LOAD.__get__(self)
 
     @persistent_load.setter
