@@ -36,7 +36,8 @@ MODEL_VARIANTS: dict[str, ModelConfig] = {
                          template_size=32, search_size=64, head_channels=16),
 }
 
-LOG_FIELDS = ('step', 'loss', 'focal', 'l1', 'giou', 'iou', 'distill', 'lr', 'seconds')
+LOG_FIELDS = ('step', 'loss', 'focal', 'l1', 'giou', 'iou', 'distill', 'lr', 'seconds',
+              'absent_score')
 TRAIN_STATE_NAME = 'checkpoint_last.pth'
 WEIGHTS_NAME = 'weights_last.safetensors'
 
@@ -268,7 +269,7 @@ def train(model: LiteTrack, dataset: PairDataset, settings: TrainSettings, out_d
                 group['lr'] = group['base_lr'] * learning_rate_scale(step, settings)
             batch = {name: value.to(device, non_blocking=True)
                      for name, value in next(batches).items()}
-            targets = build_targets(batch['search_box'], feat_size)
+            targets = build_targets(batch['search_box'], feat_size, batch.get('present'))
             distill_loss = None
             with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
                 if distiller is None:
@@ -293,7 +294,8 @@ def train(model: LiteTrack, dataset: PairDataset, settings: TrainSettings, out_d
 
             values = {'loss': total.item(), 'focal': terms.focal.item(),
                       'l1': terms.l1.item(), 'giou': terms.giou.item(), 'iou': terms.iou.item(),
-                      'distill': 0.0 if distill_loss is None else distill_loss.item()}
+                      'distill': 0.0 if distill_loss is None else distill_loss.item(),
+                      'absent_score': terms.absent_score.item()}
             if not math.isfinite(values['loss']):
                 raise FloatingPointError(f'loss became {values["loss"]} at step {step}')
             for name, value in values.items():
