@@ -13,9 +13,14 @@ sequences already done, provided each tracker's settings (weights hash,
 variant, precision, device, search size, size update rate...) are those its
 results were made with; otherwise it stops with exit status 2 and names the
 differences (``--overwrite`` deletes the old results instead).
+
+``--workers N`` splits the sequences over N processes; under ``torchrun`` the
+ranks split them (and rank 0 writes the report); either way ``results.json`` is
+that of one process (see ``ranks.py``).
 """
 
 import argparse
+from functools import partial
 from pathlib import Path
 import sys
 
@@ -28,6 +33,7 @@ from litetrack_ros.evaluation.baselines import (
 )
 from litetrack_ros.evaluation.datasets import DatasetError, discover_sequences, Sequence
 from litetrack_ros.evaluation.long_term import evaluate_long_term, format_long_term
+from litetrack_ros.evaluation.ranks import RankError, run_as_rank, run_in_workers, torchrun_place
 from litetrack_ros.evaluation.report import (
     build_report,
     format_table,
@@ -107,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--per-sequence', action='store_true',
                         help='also print one table row per sequence')
     parser.add_argument('--no-progress', action='store_true', help='hide the progress bar')
+    parser.add_argument('--workers', type=int, default=1, metavar='N',
+                        help='split the sequences over N local processes (default 1; under '
+                             'torchrun the ranks split them instead)')
     parser.add_argument('--size-response', nargs='?', const=DEFAULT_SCALES_TEXT, default=None,
                         metavar='SCALES',
                         help='instead of tracking: cut the search region around the true box '
@@ -181,15 +190,28 @@ def run(args: argparse.Namespace) -> None:
         raise UsageError('--max-frames must be at least 2 (frame 1 only initialises)')
     if not args.dataset.is_dir():
         raise UsageError(f'dataset folder not found: {args.dataset}')
+    if args.workers < 1:
+        raise UsageError('--workers must be at least 1')
+    try:
+        rank, world_size, _ = torchrun_place()
+    except RankError as error:
+        raise UsageError(str(error)) from error
+    if world_size > 1 and args.workers > 1:
+        raise UsageError('--workers splits the sequences in one process; under torchrun the '
+                         'ranks do: use one or the other')
     names = [name.strip() for name in args.sequences.split(',') if name.strip()] or None
     # Load the dataset and build every tracker before running anything, so that a
     # typo in the last --tracker fails in a second, not after an hour of tracking.
     sequences = discover_sequences(args.dataset, names)
     trackers = _create_trackers(args.tracker)
     if args.size_response is not None:
+        if world_size > 1 or args.workers > 1:
+            raise UsageError('--size-response runs in one process (no --workers, no torchrun)')
         run_size_response(args, sequences, trackers)
         return
     if args.absent_frames is not None:
+        if world_size > 1 or args.workers > 1:
+            raise UsageError('--absent-frames runs in one process (no --workers, no torchrun)')
         if args.absent_frames < 0:
             raise UsageError('--absent-frames must be >= 0')
         report = evaluate_long_term(trackers, sequences, args.absent_frames, args.out,
@@ -197,9 +219,18 @@ def run(args: argparse.Namespace) -> None:
         print(format_long_term(report))
         print(f'wrote {args.out / "long_term.json"}')
         return
-    results = run_trackers(trackers, sequences, args.out, max_frames=args.max_frames,
-                           resume=not args.no_resume, progress=not args.no_progress,
-                           overwrite=args.overwrite)
+    options = {'max_frames': args.max_frames, 'resume': not args.no_resume,
+               'progress': not args.no_progress, 'overwrite': args.overwrite}
+    if world_size > 1:
+        gathered = run_as_rank(trackers, sequences, args.out, rank, world_size, **options)
+        if gathered is None:
+            return  # rank 0 writes the report
+        results = gathered
+    elif args.workers > 1:
+        results = run_in_workers(trackers, partial(_create_trackers, args.tracker), sequences,
+                                 args.out, args.workers, **options)
+    else:
+        results = run_trackers(trackers, sequences, args.out, **options)
     settings = {tracker.name: tracker_settings(tracker) for tracker in trackers}
     report = build_report(results, sequences, settings)
     report['dataset'] = str(args.dataset)
