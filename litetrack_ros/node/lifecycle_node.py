@@ -99,9 +99,13 @@ class LiteTrackNode(LifecycleNode):
         # Depth input and 3D outputs, off unless depth_topic is set (node/depth.py).
         self._depth = TargetDepth(self, self._wanted_reliability, self._guarded, self._publish)
 
+        # Read by main: a failed autostart exits 1, the shutdown transition exits 0.
+        self.start_failed = False
+        self.shut_down = False
         if self._param('autostart'):
-            if self.trigger_configure() == TransitionCallbackReturn.SUCCESS:
-                self.trigger_activate()
+            self.start_failed = not (
+                self.trigger_configure() == TransitionCallbackReturn.SUCCESS
+                and self.trigger_activate() == TransitionCallbackReturn.SUCCESS)
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -113,8 +117,8 @@ class LiteTrackNode(LifecycleNode):
             self._detections_pub = self.create_lifecycle_publisher(
                 Detection2DArray, '~/detections', 10)
             self._debug_pub = self.create_lifecycle_publisher(Image, '~/debug_image', 2)
-            self._diagnostics_pub = self.create_lifecycle_publisher(
-                DiagnosticArray, '/diagnostics', 10)
+            # Not a lifecycle publisher: diagnostics also say "inactive".
+            self._diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
             self._set_target_srv = self.create_service(SetTarget, '~/set_target',
                                                        self._on_set_target)
             self._reset_srv = self.create_service(Trigger, '~/reset', self._on_reset)
@@ -159,8 +163,9 @@ class LiteTrackNode(LifecycleNode):
         return super().on_cleanup(state)
 
     def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
-        """Release everything on the way out."""
+        """Release everything; the process then exits (main watches ``shut_down``)."""
         self._release('shutdown', self._stop_listening, self._destroy_configured_entities)
+        self.shut_down = True
         return super().on_shutdown(state)
 
     def _release(self, transition: str, *steps: Callable[[], None]) -> bool:
@@ -187,12 +192,13 @@ class LiteTrackNode(LifecycleNode):
         self._frames.drop_pending()
 
     def _destroy_configured_entities(self) -> None:
-        for name in ('_detections_pub', '_debug_pub', '_diagnostics_pub'):
+        for name in ('_detections_pub', '_debug_pub'):
             publisher = getattr(self, name, None)
             if publisher is not None:
                 self.destroy_lifecycle_publisher(publisher)
                 setattr(self, name, None)
-        for name, destroy in (('_set_target_srv', self.destroy_service),
+        for name, destroy in (('_diagnostics_pub', self.destroy_publisher),
+                              ('_set_target_srv', self.destroy_service),
                               ('_reset_srv', self.destroy_service),
                               ('_diagnostics_timer', self.destroy_timer)):
             entity = getattr(self, name, None)
@@ -205,6 +211,7 @@ class LiteTrackNode(LifecycleNode):
             self._last_result = None
             self._size_guard.reset()
         self._frames.clear()
+        gc.unfreeze()  # what configure froze may go now
         import torch
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
@@ -447,6 +454,8 @@ class LiteTrackNode(LifecycleNode):
 
     def _set_target(self, request: SetTarget.Request, response: SetTarget.Response) -> str:
         """Fill ``response`` (success, track id) and return its message."""
+        if self._subscription is None:  # not active: no frames arrive, the buffer is stale
+            return 'node is not active: activate it first (ros2 lifecycle set <node> activate)'
         message = self._frames.find(request.stamp)
         if message is None:
             return ('no frame received yet' if stamp_to_ns(request.stamp) == 0
@@ -498,7 +507,8 @@ class LiteTrackNode(LifecycleNode):
     def _publish_diagnostics(self) -> None:
         if self._diagnostics_pub is None:
             return
-        extra: dict[str, Any] = {'track_id': self._track_id,
+        extra: dict[str, Any] = {'lifecycle': 'active' if self._subscription else 'inactive',
+                                 'track_id': self._track_id,
                                  'image_reliability': self._image_reliability.name.lower()}
         if self._info is not None:
             extra.update(device=self._info.device, precision=self._info.precision,
