@@ -12,8 +12,9 @@ only light callbacks: the image callback checks a frame's fields and offers it
 to the ``FrameBuffer`` (``frames.py``), which wakes the ``TrackingWorker``
 (``worker.py``), a plain thread that decodes, tracks and publishes the newest
 frame only. Services run in the executor thread and wait at most for one
-tracking step (the tracker lock). Parameters are in ``parameters.py``, the
-diagnostics in ``diagnostics.py``.
+tracking step (the tracker lock); ``set_target`` decodes nothing there: it hands
+the frame to the tracking thread (``targets.py``) and answers at once.
+Parameters are in ``parameters.py``, the diagnostics in ``diagnostics.py``.
 
 No exception escapes a callback: bad frames are counted (``frames_rejected``
 and ``last_rejection`` in diagnostics) and reported in a throttled warning
@@ -45,9 +46,11 @@ from litetrack_ros.node.parameters import (
     PARAMETERS,
 )
 from litetrack_ros.node.stamps import format_stamp, stamp_to_ns
+from litetrack_ros.node.targets import set_target_task
 from litetrack_ros.node.worker import TrackingWorker
 from litetrack_ros.srv import SetTarget
 from litetrack_ros.tracking.frame_guard import FrameSizeGuard
+from litetrack_ros.tracking.geometry import validate_box
 from litetrack_ros.tracking.runtime import (
     build_tracker,
     package_weights_folder,
@@ -82,7 +85,8 @@ class LiteTrackNode(LifecycleNode):
         self._tracker_lock = threading.Lock()
         self._tracker = None
         self._info: TrackerInfo | None = None
-        self._track_id = 0
+        self._track_id = 0  # the last id handed out by set_target
+        self._tracked_id = 0  # the id of the target being tracked (set by its task)
         self._last_result: TrackResult | None = None
         self._size_guard = FrameSizeGuard()
         self._max_pixels = int(self._param('max_image_pixels'))
@@ -381,7 +385,7 @@ class LiteTrackNode(LifecycleNode):
                 return detections, None
             result = self._tracker.track(image)
             self._last_result = result
-            track_id = self._track_id
+            track_id = self._tracked_id
         if not result.lost:
             detections.detections.append(self._detection(header, result, track_id))
         return detections, result
@@ -458,17 +462,17 @@ class LiteTrackNode(LifecycleNode):
         if not all(math.isfinite(v) for v in xywh):
             return f'box is not finite: {xywh}'
         try:
-            image = decode_message(message, max_pixels=self._max_pixels)
+            # Fields and header only: the decode and the template run in the tracking
+            # thread (set_target_task), so this answers at once whatever the frame costs.
+            validate_box(xywh, check_message(message, self._max_pixels))
             with self._tracker_lock:
                 if self._tracker is None:
                     return 'node is not configured'
-                self._tracker.initialize(image, xywh)
-                self._size_guard.reset(image.shape[:2])
                 self._track_id += 1
-                self._last_result = None
                 response.track_id = self._track_id
         except ValueError as error:
             return f'rejected: {error}'
+        self._frames.post(set_target_task(self, message, xywh, response.track_id))
         response.success = True
         return (f'tracking id {response.track_id} from frame '
                 f'{format_stamp(message.header.stamp)}, box {tuple(round(v, 1) for v in xywh)}')
@@ -478,6 +482,7 @@ class LiteTrackNode(LifecycleNode):
         """Drop the target; detections become empty arrays."""
         try:
             with self._tracker_lock:
+                self._frames.cancel_task()  # a set_target not yet run
                 if self._tracker is not None:
                     self._tracker.reset()
                 self._last_result = None
