@@ -159,6 +159,7 @@ class LiteTrackAdapter:
         self.info = info  # litetrack_ros.tracking.runtime.TrackerInfo when built from settings
         self._tracker = tracker
         self.last_confidence = float('nan')
+        self.last_lost = False  # the tracker's presence decision (litetrack-eval --absent-frames)
 
     @property
     def size_update_rate(self) -> float | None:
@@ -174,6 +175,7 @@ class LiteTrackAdapter:
         """Track one frame (the network expects RGB, hence the conversion)."""
         result = self._tracker.track(cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB))
         self.last_confidence = result.confidence
+        self.last_lost = result.lost
         return tuple(float(value) for value in result.box_xywh)
 
     def predict_at(self, image_bgr: np.ndarray, box_xywh: Sequence[float]) -> tuple[Box, float]:
@@ -227,14 +229,15 @@ def litetrack_tracker(weights: str | Path | None = None, device: str = 'auto',
 
 # Tracking settings litetrack-eval can override, with their name suffixes.
 SETTING_LABELS = {'window_influence': 'w', 'scale_penalty_k': 'k',
-                  'score_weighted_size_update': 'sw'}
+                  'score_weighted_size_update': 'sw', 'lost_threshold': 'lt',
+                  'redetect_threshold': 'rt', 'redetect_tiles': 'rd'}
 
 
 # Options each tracker kind accepts (``name`` is accepted by all of them).
 TRACKER_OPTIONS: dict[str, tuple[str, ...]] = {
     'litetrack': ('weights', 'device', 'precision', 'search_size', 'variant', 'size_update_rate',
                   'window_influence', 'scale_penalty_k', 'score_weighted_size_update',
-                  'compile'),
+                  'compile', 'lost_threshold', 'redetect_threshold', 'redetect_tiles'),
     'mil': ('seeds',),
     'nano': ('backbone', 'head'),
     'vit': ('net',),
@@ -260,6 +263,11 @@ def _tracking_options(options: dict[str, str]) -> dict[str, Any]:
             _number(options, 'window_influence', float)
     if options.get('scale_penalty_k'):
         settings['scale_penalty_k'] = _number(options, 'scale_penalty_k', float)
+    for key in ('lost_threshold', 'redetect_threshold'):
+        if options.get(key):
+            settings[key] = _number(options, key, float)
+    if options.get('redetect_tiles'):
+        settings['redetect_tiles'] = _number(options, 'redetect_tiles', int)
     text = options.get('score_weighted_size_update')
     if text:
         if text.lower() not in ('0', '1', 'true', 'false'):

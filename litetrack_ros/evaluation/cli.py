@@ -13,9 +13,14 @@ sequences already done, provided each tracker's settings (weights hash,
 variant, precision, device, search size, size update rate...) are those its
 results were made with; otherwise it stops with exit status 2 and names the
 differences (``--overwrite`` deletes the old results instead).
+
+``--workers N`` splits the sequences over N processes; under ``torchrun`` the
+ranks split them (and rank 0 writes the report); either way ``results.json`` is
+that of one process (see ``ranks.py``).
 """
 
 import argparse
+from functools import partial
 from pathlib import Path
 import sys
 
@@ -27,6 +32,8 @@ from litetrack_ros.evaluation.baselines import (
     TrackerSetupError,
 )
 from litetrack_ros.evaluation.datasets import DatasetError, discover_sequences, Sequence
+from litetrack_ros.evaluation.long_term import evaluate_long_term, format_long_term
+from litetrack_ros.evaluation.ranks import RankError, run_as_rank, run_in_workers, torchrun_place
 from litetrack_ros.evaluation.report import (
     build_report,
     format_table,
@@ -54,7 +61,8 @@ TRACKER_HELP = (
     'tracker to evaluate, repeatable: KIND[:key=value,...]. Kinds: '
     'litetrack[:weights=PATH,device=auto|cpu|cuda,precision=auto|fp32|fp16|bf16,'
     'search_size=N,variant=B6,size_update_rate=R,window_influence=I|none,'
-    'scale_penalty_k=K,score_weighted_size_update=0|1,compile=1] (LiteTrack or LightTrack, '
+    'scale_penalty_k=K,score_weighted_size_update=0|1,compile=1,lost_threshold=T,'
+    'redetect_threshold=T,redetect_tiles=N] (LiteTrack or LightTrack, '
     'as the checkpoint says; no weights: an untrained network, named litetrack-untrained); '
     f'mil[:seeds=N] (random: run with seeds 0..N-1, default {DEFAULT_MIL_SEEDS}, reported as '
     'mean+-std); nano:backbone=PATH,head=PATH; vit:net=PATH. Every kind also takes name=LABEL.'
@@ -105,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--per-sequence', action='store_true',
                         help='also print one table row per sequence')
     parser.add_argument('--no-progress', action='store_true', help='hide the progress bar')
+    parser.add_argument('--workers', type=int, default=1, metavar='N',
+                        help='split the sequences over N local processes (default 1; under '
+                             'torchrun the ranks split them instead)')
     parser.add_argument('--size-response', nargs='?', const=DEFAULT_SCALES_TEXT, default=None,
                         metavar='SCALES',
                         help='instead of tracking: cut the search region around the true box '
@@ -112,6 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
                              f'{DEFAULT_SCALES_TEXT}) and report how much of the size error '
                              'the tracker keeps, and its per-frame size noise '
                              '(LiteTrack/LightTrack trackers; writes size_response.json)')
+    parser.add_argument('--absent-frames', type=int, default=None, metavar='N',
+                        help='instead of the usual benchmark: the long-term evaluation; each '
+                             'sequence gets N frames of another one (target absent) after its '
+                             'first third and resumes N frames later; LaSOT/GOT-10k absence '
+                             'flags count too (N=0: those alone); writes long_term.json')
     parser.add_argument('--size-frames', type=int, default=DEFAULT_FRAMES_PER_SEQUENCE,
                         metavar='N', help='frames sampled per sequence for --size-response '
                                           '(default: %(default)s)')
@@ -174,17 +190,47 @@ def run(args: argparse.Namespace) -> None:
         raise UsageError('--max-frames must be at least 2 (frame 1 only initialises)')
     if not args.dataset.is_dir():
         raise UsageError(f'dataset folder not found: {args.dataset}')
+    if args.workers < 1:
+        raise UsageError('--workers must be at least 1')
+    try:
+        rank, world_size, _ = torchrun_place()
+    except RankError as error:
+        raise UsageError(str(error)) from error
+    if world_size > 1 and args.workers > 1:
+        raise UsageError('--workers splits the sequences in one process; under torchrun the '
+                         'ranks do: use one or the other')
     names = [name.strip() for name in args.sequences.split(',') if name.strip()] or None
     # Load the dataset and build every tracker before running anything, so that a
     # typo in the last --tracker fails in a second, not after an hour of tracking.
     sequences = discover_sequences(args.dataset, names)
     trackers = _create_trackers(args.tracker)
     if args.size_response is not None:
+        if world_size > 1 or args.workers > 1:
+            raise UsageError('--size-response runs in one process (no --workers, no torchrun)')
         run_size_response(args, sequences, trackers)
         return
-    results = run_trackers(trackers, sequences, args.out, max_frames=args.max_frames,
-                           resume=not args.no_resume, progress=not args.no_progress,
-                           overwrite=args.overwrite)
+    if args.absent_frames is not None:
+        if world_size > 1 or args.workers > 1:
+            raise UsageError('--absent-frames runs in one process (no --workers, no torchrun)')
+        if args.absent_frames < 0:
+            raise UsageError('--absent-frames must be >= 0')
+        report = evaluate_long_term(trackers, sequences, args.absent_frames, args.out,
+                                    {t.name: tracker_settings(t) for t in trackers})
+        print(format_long_term(report))
+        print(f'wrote {args.out / "long_term.json"}')
+        return
+    options = {'max_frames': args.max_frames, 'resume': not args.no_resume,
+               'progress': not args.no_progress, 'overwrite': args.overwrite}
+    if world_size > 1:
+        gathered = run_as_rank(trackers, sequences, args.out, rank, world_size, **options)
+        if gathered is None:
+            return  # rank 0 writes the report
+        results = gathered
+    elif args.workers > 1:
+        results = run_in_workers(trackers, partial(_create_trackers, args.tracker), sequences,
+                                 args.out, args.workers, **options)
+    else:
+        results = run_trackers(trackers, sequences, args.out, **options)
     settings = {tracker.name: tracker_settings(tracker) for tracker in trackers}
     report = build_report(results, sequences, settings)
     report['dataset'] = str(args.dataset)

@@ -214,13 +214,15 @@ def prepare_output(trackers: SequenceOf[TrackerAdapter], out_dir: Path,
 
 def run_trackers(trackers: SequenceOf[TrackerAdapter], sequences: Iterable[Sequence],
                  out_dir: Path | str, max_frames: int | None = None, resume: bool = True,
-                 progress: bool = True, overwrite: bool = False,
+                 progress: bool = True, overwrite: bool = False, prepared: bool = False,
                  ) -> dict[str, dict[str, tuple[SequenceResult, ...]]]:
     """Run every tracker on every sequence (once per seed), saving each result when done.
 
     Returns ``results[tracker_name][sequence_name]``: one ``SequenceResult``
     per seed (one for a deterministic tracker).  With ``resume``, sequences that
     already have complete result files under ``out_dir`` are loaded, not rerun.
+    ``prepared``: :func:`prepare_output` has been called already (by the process
+    that shares the sequences out, see ``ranks.py``).
 
     Raises:
         SettingsMismatchError: results stored under a tracker's name were made
@@ -240,7 +242,8 @@ def run_trackers(trackers: SequenceOf[TrackerAdapter], sequences: Iterable[Seque
         raise ValueError(f'max_frames must be at least 1, got {max_frames}')
     out_dir = Path(out_dir)
     sequences = list(sequences)
-    prepare_output(trackers, out_dir, overwrite)
+    if not prepared:
+        prepare_output(trackers, out_dir, overwrite)
 
     done: dict[tuple[str, str, int | None], SequenceResult] = {}
     pending: list[tuple[TrackerAdapter, Sequence, int | None, Path, Path]] = []

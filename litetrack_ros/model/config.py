@@ -20,8 +20,11 @@ from typing import Any, ClassVar
 # Fields that say how to track with a network rather than what the network is.
 SELECTION_FIELDS = ('window_influence', 'scale_penalty_k', 'size_update_rate',
                     'score_weighted_size_update')
-TRACKING_FIELDS = ('template_factor', 'search_factor') + SELECTION_FIELDS
-LIGHTTRACK_TRACKING_FIELDS = ('context_amount',) + SELECTION_FIELDS
+# When the target counts as absent and how it is found again (litetrack_ros.tracking.redetect),
+# chosen on validation data for each set of weights.
+PRESENCE_FIELDS = ('lost_threshold', 'redetect_threshold', 'redetect_tiles')
+TRACKING_FIELDS = ('template_factor', 'search_factor') + SELECTION_FIELDS + PRESENCE_FIELDS
+LIGHTTRACK_TRACKING_FIELDS = ('context_amount',) + SELECTION_FIELDS + PRESENCE_FIELDS
 # Narrowest LiteTrack width for which 'auto' picks bf16 on a CPU (ModelConfig.cpu_bf16_pays).
 BF16_MIN_WIDTH = 768
 # Largest template or search crop side in px (the node's search_size parameter, the CLIs'
@@ -102,6 +105,12 @@ class ModelConfig:
     scale_penalty_k: float = 0.0
     # Size update rate multiplied by the chosen cell's (penalised) score.
     score_weighted_size_update: bool = False
+    # Presence (see PRESENCE_FIELDS): score below which a frame is a miss (None: the
+    # tracker's default), score a lost target must reach again to be resumed (None: the
+    # lost threshold), search tiles per frame of the global re-detection while lost (0: off).
+    lost_threshold: float | None = None
+    redetect_threshold: float | None = None
+    redetect_tiles: int = 0
 
     family: ClassVar[str] = 'litetrack'
     tracking_fields: ClassVar[tuple[str, ...]] = TRACKING_FIELDS
@@ -220,6 +229,13 @@ def _check_tracking_fields(config: Any) -> None:
     if not isinstance(config.score_weighted_size_update, bool):
         raise ValueError('score_weighted_size_update must be true or false, got '
                          f'{config.score_weighted_size_update!r}')
+    for name in ('lost_threshold', 'redetect_threshold'):
+        value = getattr(config, name)
+        if value is not None and not 0 <= value <= 1:
+            raise ValueError(f'{name} must be None or in [0, 1], got {value}')
+    if isinstance(config.redetect_tiles, bool) or not isinstance(config.redetect_tiles, int) \
+            or config.redetect_tiles < 0:
+        raise ValueError(f'redetect_tiles must be an integer >= 0, got {config.redetect_tiles!r}')
 
 
 def _architecture(config: Any, tracking_fields: tuple[str, ...]) -> Any:
@@ -256,6 +272,9 @@ class LightTrackConfig:
     scale_penalty_k: float = 0.062
     size_update_rate: float = 0.765
     score_weighted_size_update: bool = True
+    lost_threshold: float | None = None
+    redetect_threshold: float | None = None
+    redetect_tiles: int = 0
 
     family: ClassVar[str] = 'lighttrack'
     tracking_fields: ClassVar[tuple[str, ...]] = LIGHTTRACK_TRACKING_FIELDS

@@ -104,6 +104,10 @@ class OSTrackProcedure:
         target = box_to_template_coords(box, resize_factor, self.template_size)
         return (normalize_image(crop)[None], target[None]), None
 
+    def search_side(self, box: Box) -> float:
+        """Side in image pixels of the search region cut around ``box``."""
+        return math.sqrt(box[2] * box[3]) * self.search_factor
+
     def search_input(self, rgb: np.ndarray, box: Box, context: Any) -> Tuple[np.ndarray, float]:
         """Cut and normalise the search crop around ``box``; also return its resize factor."""
         crop, resize_factor = crop_square(rgb, box, self.search_factor, self.search_size)
@@ -161,6 +165,10 @@ class SiamFCProcedure:
         center = (box[0] + box[2] / 2, box[1] + box[3] / 2)
         crop = crop_context(rgb, center, side, self.template_size, mean_colour)
         return (normalize_image(crop)[None],), mean_colour
+
+    def search_side(self, box: Box) -> float:
+        """Side in image pixels of the search region cut around ``box``."""
+        return self._context(box) * self.search_size / self.template_size
 
     def search_input(self, rgb: np.ndarray, box: Box, context: Any) -> Tuple[np.ndarray, float]:
         """Cut and normalise the search crop; also return its scale (crop px per image px)."""

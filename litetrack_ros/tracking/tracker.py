@@ -21,7 +21,18 @@ of the official pipelines unchanged while the target is tracked:
   unconfident predictions nor widened) and tracking recovers as soon as the
   score is back above the threshold;
 * a change of image size mid-track rescales the state proportionally (the
-  camera resolution changed, not the scene).
+  camera resolution changed, not the scene);
+* presence with hysteresis: a lost target is resumed only when the score reaches
+  ``redetect_threshold`` (default: ``lost_threshold``); with ``redetect_tiles`` > 0
+  the lost tracker also searches the whole frame at the target's last scale, that
+  many search regions per frame in one batch (``litetrack_ros.tracking.redetect``),
+  and resumes at the best candidate once a search cut around it confirms it;
+  :meth:`Tracker.redetect_from` verifies outside candidates (a detector's boxes)
+  the same way. The thresholds and the tile count are tracking settings stored
+  with the weights (``lost_threshold``, ``redetect_threshold``, ``redetect_tiles``).
+
+``TrackResult.state`` says which: ``'tracking'``, ``'searching'`` (lost, global
+re-detection running) or ``'lost'`` (lost, searching near the last position only).
 
 Example::
 
@@ -42,12 +53,15 @@ from litetrack_ros.tracking.procedures import (  # noqa: F401 (damp_size_change:
     damp_size_change,
     procedure_for,
 )
+from litetrack_ros.tracking.redetect import batch_item, best_candidate, search_tiles
 import numpy as np
 import torch
 
 # Crop sizes for networks without a config (OSTrack's); a real network brings its own.
 DEFAULT_TEMPLATE_SIZE = ModelConfig.template_size
 DEFAULT_SEARCH_SIZE = ModelConfig.search_size
+# Score below which a frame is a miss when neither the caller nor the weights say.
+DEFAULT_LOST_THRESHOLD = 0.25
 
 
 @dataclass(frozen=True)
@@ -61,6 +75,8 @@ class TrackResult:
         lost: True once the confidence has stayed below the threshold for
             ``lost_frames`` consecutive frames, until it rises above it again.
         frame_index: 1 for the first frame after ``initialize``, then 2, 3...
+        state: ``'tracking'``, ``'searching'`` (lost; the global re-detection
+            runs) or ``'lost'`` (lost; no global re-detection).
 
     """
 
@@ -68,6 +84,7 @@ class TrackResult:
     confidence: float
     lost: bool
     frame_index: int
+    state: str = 'tracking'
 
 
 def as_rgb_image(image: Any) -> np.ndarray:
@@ -127,11 +144,13 @@ class Tracker:
         net: Any,
         device: str | torch.device = 'cpu',
         dtype: torch.dtype = torch.float32,
-        lost_threshold: float = 0.25,
+        lost_threshold: Optional[float] = None,
         lost_frames: int = 5,
         search_size: Optional[int] = None,
         template_size: Optional[int] = None,
         size_update_rate: Optional[float] = None,
+        redetect_threshold: Optional[float] = None,
+        redetect_tiles: Optional[int] = None,
     ) -> None:
         """Wrap ``net`` (moved to ``device``/``dtype`` and set to eval mode).
 
@@ -142,8 +161,14 @@ class Tracker:
                 the procedure (LiteTrack's without a config).
             device: device the network runs on.
             dtype: dtype of the network's inputs (and weights).
-            lost_threshold: confidence below which a frame counts as a miss.
+            lost_threshold: confidence below which a frame counts as a miss;
+                default ``net.config.lost_threshold`` (else 0.25).
             lost_frames: consecutive misses after which the target is lost.
+            redetect_threshold: confidence a lost target must reach again to be
+                resumed; default ``net.config.redetect_threshold`` (else the
+                lost threshold).
+            redetect_tiles: search regions per frame of the global re-detection
+                while lost (0: off); default ``net.config.redetect_tiles`` (else 0).
             search_size: side of the search crop; default
                 ``net.config.search_size`` (else 256). Must agree with it.
             template_size: side of the template crop; default
@@ -158,8 +183,22 @@ class Tracker:
             raise ValueError(f'lost_frames must be at least 1, got {lost_frames}')
         self.device = torch.device(device)
         self.dtype = dtype
-        self.lost_threshold = float(lost_threshold)
+        config = getattr(net, 'config', None)
+        if lost_threshold is None:
+            lost_threshold = getattr(config, 'lost_threshold', None)
+        self.lost_threshold = float(
+            DEFAULT_LOST_THRESHOLD if lost_threshold is None else lost_threshold)
         self.lost_frames = int(lost_frames)
+        if redetect_threshold is None:
+            redetect_threshold = getattr(config, 'redetect_threshold', None)
+        # None: the lost threshold, whatever it is set to later.
+        self.redetect_threshold: Optional[float] = (
+            None if redetect_threshold is None else float(redetect_threshold))
+        if redetect_tiles is None:
+            redetect_tiles = getattr(config, 'redetect_tiles', 0)
+        if int(redetect_tiles) < 0:
+            raise ValueError(f'redetect_tiles must be >= 0, got {redetect_tiles}')
+        self.redetect_tiles = int(redetect_tiles)
         self.search_size = _crop_size(net, 'search_size', search_size, DEFAULT_SEARCH_SIZE)
         self.template_size = _crop_size(
             net, 'template_size', template_size, DEFAULT_TEMPLATE_SIZE
@@ -209,6 +248,7 @@ class Tracker:
         self._misses = 0
         self._lost = False
         self._frame_index = 0
+        self._tiles: list = []  # global-search tiles left in the current sweep
 
     @property
     def is_initialized(self) -> bool:
@@ -227,6 +267,20 @@ class Tracker:
         The latest box, except while lost: then the last confidently tracked box.
         """
         return self._search_box
+
+    @property
+    def resume_threshold(self) -> float:
+        """Confidence a lost target must reach to be resumed (hysteresis)."""
+        if self.redetect_threshold is None:
+            return self.lost_threshold
+        return max(self.redetect_threshold, self.lost_threshold)
+
+    @property
+    def state(self) -> str:
+        """``'tracking'``, ``'searching'`` or ``'lost'`` (see :class:`TrackResult`)."""
+        if not self._lost:
+            return 'tracking'
+        return 'searching' if self.redetect_tiles > 0 else 'lost'
 
     @property
     def frame_index(self) -> int:
@@ -280,14 +334,22 @@ class Tracker:
         confident_box = _scale_box(self._confident_box, scale_x, scale_y)
 
         state, box, confidence = self._locate(rgb, search_box)
+        if self._lost and confidence < self.resume_threshold and self.redetect_tiles > 0:
+            if (image_h, image_w) != tuple(self._image_hw):
+                self._tiles = []
+            found = self._global_search(rgb, confident_box)
+            if found is not None:
+                state, box, confidence = found
 
         # Commit the new state only now that nothing can fail any more.
         self._image_hw = (image_h, image_w)
         self._frame_index += 1
         self._box = box
-        if confidence >= self.lost_threshold:
+        threshold = self.resume_threshold if self._lost else self.lost_threshold
+        if confidence >= threshold:
             self._misses = 0
             self._lost = False
+            self._tiles = []
             self._confident_box = self._search_box = state
         else:
             self._misses += 1
@@ -297,8 +359,79 @@ class Tracker:
             # official pipelines do; once lost, search where it was last seen.
             self._search_box = confident_box if self._lost else state
         return TrackResult(
-            box_xywh=box, confidence=confidence, lost=self._lost, frame_index=self._frame_index
+            box_xywh=box, confidence=confidence, lost=self._lost,
+            frame_index=self._frame_index, state=self.state,
         )
+
+    def redetect_from(
+        self, image: np.ndarray, candidates: Sequence[Sequence[float]]
+    ) -> Optional[TrackResult]:
+        """Verify outside candidate boxes (e.g. a detector's) against the template.
+
+        Each candidate gets a search region cut around it (one batch); the best
+        answer is then confirmed by a search cut around the box found. When its
+        confidence reaches ``resume_threshold`` the track resumes there, in this
+        frame, and its result is returned (``frame_index`` unchanged: the same
+        frame as the last ``track``); otherwise None and nothing changes.
+
+        Raises:
+            RuntimeError: ``initialize`` has not been called.
+            ValueError: bad image (a bad candidate box is skipped).
+
+        """
+        if not self.is_initialized:
+            raise RuntimeError('Tracker.redetect_from() called before Tracker.initialize()')
+        rgb = as_rgb_image(image)
+        boxes = []
+        for candidate in candidates:
+            try:
+                boxes.append(validate_box(candidate, rgb.shape))
+            except ValueError:
+                continue
+        found = self._verify(rgb, self._locate_batch(rgb, boxes)) if boxes else None
+        if found is None:
+            return None
+        state, box, confidence = found
+        self._image_hw = rgb.shape[:2]
+        self._box = box
+        self._misses = 0
+        self._lost = False
+        self._tiles = []
+        self._confident_box = self._search_box = state
+        return TrackResult(box_xywh=box, confidence=confidence, lost=False,
+                           frame_index=self._frame_index, state='tracking')
+
+    def _global_search(self, rgb: np.ndarray, last_box: Box) -> Optional[Tuple[Box, Box, float]]:
+        """Search the next ``redetect_tiles`` tiles of the sweep; a confirmed find or None."""
+        if not self._tiles:
+            side = self.procedure.search_side(last_box)
+            self._tiles = search_tiles(rgb.shape[:2], last_box, side)
+        batch, self._tiles = (self._tiles[:self.redetect_tiles],
+                              self._tiles[self.redetect_tiles:])
+        return self._verify(rgb, self._locate_batch(rgb, batch))
+
+    def _verify(self, rgb: np.ndarray, found: list) -> Optional[Tuple[Box, Box, float]]:
+        """Confirm the best candidate with a search cut around it (the template decides)."""
+        best = best_candidate([(item, item[2]) for item in found])
+        if best is None or best[1] < self.resume_threshold:
+            return None
+        confirmed = self._locate(rgb, best[0][0])
+        return confirmed if confirmed[2] >= self.resume_threshold else None
+
+    def _locate_batch(self, rgb: np.ndarray, boxes: Sequence[Box]) -> list:
+        """:meth:`_locate` for several search boxes in one network call."""
+        crops, geometries = [], []
+        for box in boxes:
+            search, geometry = self.procedure.search_input(rgb, box, self._context)
+            crops.append(search)
+            geometries.append(geometry)
+        if not crops:
+            return []
+        with torch.inference_mode():
+            out = self.net.track_search(self._template_state,
+                                        self._to_input(np.concatenate(crops)))
+            return [self.procedure.decode(batch_item(out, i), box, geometry, rgb.shape[:2])
+                    for i, (box, geometry) in enumerate(zip(boxes, geometries, strict=True))]
 
     def predict_at(self, image: np.ndarray, box_xywh: Sequence[float]) -> Tuple[Box, float]:
         """Return the box and confidence found with the search region cut around ``box_xywh``.

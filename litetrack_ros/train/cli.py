@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 import sys
 from typing import Sequence
@@ -50,6 +51,15 @@ from litetrack_ros.train.distill import (
     METHODS,
     open_teacher,
 )
+from litetrack_ros.train.distributed import (
+    DistributedSetupError,
+    init_distributed,
+    micro_batch_plan,
+    Place,
+    RankBatches,
+    shut_down,
+)
+from litetrack_ros.train.loading import make_loader, measure_loading
 from litetrack_ros.train.trainer import (
     build_model,
     load_training_state,
@@ -83,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help='template crop side / target size (variant default: 2)')
     data.add_argument('--search-factor', type=float, default=None,
                       help='search crop side / target size (variant default: 4)')
+    data.add_argument('--negative-prob', type=float, default=0.0, metavar='P',
+                      help='share of negative pairs: search crops without the target (another '
+                           'video, or far from the target), trained to score 0 (%(default)s)')
     data.add_argument('--pairs-per-scene', type=int, default=4,
                       help='synthetic pairs drawn from each generated scene (speed)')
     data.add_argument('--synthetic-heights', default='240,360', metavar='MIN,MAX',
@@ -104,7 +117,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     optim = parser.add_argument_group('optimisation (defaults: the LiteTrack recipe)')
     optim.add_argument('--steps', type=int, default=1000)
-    optim.add_argument('--batch-size', type=int, default=16)
+    optim.add_argument('--batch-size', type=int, default=16,
+                       help='pairs per optimiser step over all processes: the effective batch, '
+                            'whatever the number of processes (%(default)s)')
+    optim.add_argument('--micro-batch', type=int, default=None,
+                       help='pairs per forward pass in one process; gradients accumulate over '
+                            '--batch-size / (--micro-batch x processes) passes (default: '
+                            '--batch-size / processes)')
     optim.add_argument('--lr', type=float, default=1e-4)
     optim.add_argument('--backbone-lr-mult', type=float, default=0.1,
                        help='backbone learning-rate multiplier (0.1; use 1 from scratch)')
@@ -150,6 +169,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument('--log-every', type=int, default=10)
     run.add_argument('--save-every', type=int, default=500)
     run.add_argument('--no-progress', action='store_true', help='hide the progress bar')
+    run.add_argument('--measure-data', type=int, default=None, metavar='BATCHES',
+                     help='instead of training: time BATCHES micro-batches of data loading '
+                          '(decode, crop) with --workers and print pairs/s')
+    run.add_argument('--dist-timeout', type=float, default=60.0, metavar='MINUTES',
+                     help='under torchrun: how long ranks wait for each other, periodic '
+                          'evaluation on rank 0 included (%(default)s)')
+    # torch.distributed.launch (deprecated) passes --local-rank (or --local_rank in old
+    # versions); torchrun sets LOCAL_RANK in the environment, which takes precedence.
+    run.add_argument('--local-rank', '--local_rank', dest='local_rank', type=int, default=None,
+                     help=argparse.SUPPRESS)
 
     evaluation = parser.add_argument_group('periodic evaluation (litetrack-eval)')
     evaluation.add_argument('--eval-dataset', type=Path, default=None,
@@ -220,7 +249,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``litetrack-train``; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.local_rank is not None and 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
     try:
+        place = init_distributed(resolve_device(args.device), args.dist_timeout)
+    except (DistributedSetupError, RuntimeError, ValueError) as error:
+        print(f'{PROG}: error: {error}', file=sys.stderr)
+        return 2
+    try:
+        return run(args, place)
+    finally:
+        shut_down(place)
+
+
+def run(args: argparse.Namespace, place: Place) -> int:
+    """Train (or measure data loading) in this process; returns the exit status."""
+    try:
+        micro_batch, accumulation = micro_batch_plan(args.batch_size, args.micro_batch,
+                                                     place.world_size)
         config = model_config(args)
         resume = None
         if args.resume is not None:
@@ -231,14 +277,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         weights = [float(w) for w in args.data_weights.split(',') if w.strip()]
         if weights and len(weights) != len(args.data):
             raise UsageError('--data-weights needs one weight per --data')
+        if not 0.0 <= args.negative_prob < 1.0:
+            raise UsageError(f'--negative-prob must be in [0, 1), got {args.negative_prob}')
         heights = tuple(int(v) for v in args.synthetic_heights.split(','))
         if len(heights) != 2 or not 32 <= heights[0] <= heights[1]:
             raise UsageError(f'bad --synthetic-heights {args.synthetic_heights!r}')
         sources = [open_source(*parse_data_spec(spec), seed=args.seed,
                                pairs_per_scene=args.pairs_per_scene, synthetic_heights=heights)
                    for spec in args.data]
-        device = torch.device(resolve_device(args.device))
-    except (UsageError, DataError, ValueError) as error:
+        device = place.device
+    except (UsageError, DataError, ValueError, DistributedSetupError) as error:
         print(f'{PROG}: error: {error}', file=sys.stderr)
         return 2
 
@@ -257,9 +305,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         template_size=config.template_size, search_size=config.search_size,
         template_factor=config.template_factor, search_factor=config.search_factor,
         center_jitter=args.center_jitter, scale_jitter=args.scale_jitter, max_gap=args.max_gap,
+        negative_probability=args.negative_prob,
         teacher_template_size=teacher.template_size if teacher else None,
         teacher_search_size=teacher.search_size if teacher else None)
     dataset = PairDataset(sources, params, seed=args.seed, weights=weights or None)
+    if args.measure_data is not None:
+        return measure_data(args, dataset, micro_batch, place)
     settings = TrainSettings(
         steps=args.steps, batch_size=args.batch_size, lr=args.lr,
         backbone_lr_multiplier=args.backbone_lr_mult, weight_decay=args.weight_decay,
@@ -267,7 +318,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         lr_drop_factor=args.lr_drop_factor, warmup_steps=args.warmup_steps,
         amp=not args.no_amp, log_every=args.log_every, save_every=args.save_every,
         eval_every=args.eval_every if args.eval_dataset else 0, workers=args.workers,
-        seed=args.seed, extra={'data': list(args.data)})
+        seed=args.seed, extra={'data': list(args.data), 'negative_prob': args.negative_prob,
+                               'processes': place.world_size, 'micro_batch': micro_batch})
     try:
         model = build_model(config, None if resume else args.init)
     except (RuntimeError, ValueError) as error:
@@ -294,13 +346,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.distill is not None:
         print(f'{PROG}: error: --distill needs --teacher', file=sys.stderr)
         return 2
-    print(f'{PROG}: {model.num_parameters / 1e6:.2f} M parameters, '
-          f'config {config.to_dict()}, data {[s.name for s in sources]}, device {device}',
-          file=sys.stderr)
+    if place.is_main:
+        print(f'{PROG}: {model.num_parameters / 1e6:.2f} M parameters, '
+              f'config {config.to_dict()}, data {[s.name for s in sources]}, device {device}, '
+              f'{place.world_size} process(es) x {accumulation} micro-batch(es) of '
+              f'{micro_batch} pairs per step', file=sys.stderr)
     last = train(model, dataset, settings, args.out, device, resume=resume,
                  eval_hook=make_eval_hook(args, device), progress=not args.no_progress,
-                 distiller=distiller)
-    print(f'{PROG}: done; last losses {last}; weights in {args.out}', file=sys.stderr)
+                 distiller=distiller, place=place, micro_batch=micro_batch)
+    print(f'{PROG}: rank {place.rank}/{place.world_size}: '
+          f'{last.get("pairs_per_s", 0.0):.1f} pairs/s per process, '
+          f'{100 * last.get("data_wait", 0.0):.0f} % of the time waiting for data',
+          file=sys.stderr)
+    if place.is_main:
+        print(f'{PROG}: done; last losses {last}; weights in {args.out}', file=sys.stderr)
+    return 0
+
+
+def measure_data(args: argparse.Namespace, dataset: PairDataset, micro_batch: int,
+                 place: Place) -> int:
+    """Print how fast ``--workers`` processes make pairs (decode + crop), without training."""
+    if args.measure_data < 1:
+        print(f'{PROG}: error: --measure-data needs at least 1 batch', file=sys.stderr)
+        return 2
+    batches = RankBatches(micro_batch, micro_batch, 0, 1, 0, args.measure_data + 1)
+    figures = measure_loading(make_loader(dataset, batches, args.workers, place.device),
+                              args.measure_data)
+    print(f'{PROG}: data loading, {args.workers} worker(s), micro-batch {micro_batch}: '
+          f'{figures["pairs_per_s"]:.1f} pairs/s, {figures["ms_per_pair"]:.1f} ms per pair '
+          f'({figures["pairs"]:.0f} pairs in {figures["seconds"]:.2f} s)')
     return 0
 
 

@@ -17,17 +17,27 @@ import math
 import os
 from pathlib import Path
 import time
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from litetrack_ros.model.checkpoint import load_checkpoint, save_safetensors
 from litetrack_ros.model.config import KNOWN_VARIANTS, ModelConfig, variant_name
 from litetrack_ros.model.litetrack import LiteTrack
-from litetrack_ros.train.data import collate, PairDataset
+from litetrack_ros.train.data import PairDataset
 from litetrack_ros.train.distill import Distiller
+from litetrack_ros.train.distributed import (
+    barrier,
+    mean_over_ranks,
+    micro_batch_plan,
+    no_sync,
+    Place,
+    RankBatches,
+    TrainStep,
+    wrap,
+)
+from litetrack_ros.train.loading import make_loader, Throughput
 from litetrack_ros.train.targets import build_targets, tracking_loss
 import torch
 from torch import nn
-from torch.utils.data import DataLoader
 
 # The known variants plus 'micro', a toy size for tests.
 MODEL_VARIANTS: dict[str, ModelConfig] = {
@@ -36,7 +46,8 @@ MODEL_VARIANTS: dict[str, ModelConfig] = {
                          template_size=32, search_size=64, head_channels=16),
 }
 
-LOG_FIELDS = ('step', 'loss', 'focal', 'l1', 'giou', 'iou', 'distill', 'lr', 'seconds')
+LOG_FIELDS = ('step', 'loss', 'focal', 'l1', 'giou', 'iou', 'distill', 'lr', 'seconds',
+              'absent_score', 'pairs_per_s', 'data_wait')
 TRAIN_STATE_NAME = 'checkpoint_last.pth'
 WEIGHTS_NAME = 'weights_last.safetensors'
 
@@ -85,26 +96,6 @@ def learning_rate_scale(step: int, settings: TrainSettings) -> float:
     if settings.warmup_steps and step < settings.warmup_steps:
         scale *= (step + 1) / settings.warmup_steps
     return scale
-
-
-def infinite_batches(loader: DataLoader) -> Iterator[dict[str, torch.Tensor]]:
-    """Iterate over a loader forever (its sampler is sequential, so the data never repeats)."""
-    while True:
-        yield from loader
-
-
-class SequentialFrom(torch.utils.data.Sampler):
-    """Indices ``start, start + 1, ...``: resuming continues with fresh pairs."""
-
-    def __init__(self, start: int, length: int) -> None:
-        self.start = start
-        self.length = length
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(range(self.start, self.length))
-
-    def __len__(self) -> int:
-        return self.length - self.start
 
 
 def write_loss_plot(csv_path: Path, png_path: Path) -> None:
@@ -210,15 +201,27 @@ EvalHook = Callable[[int, Path], dict[str, float] | None]
 def train(model: LiteTrack, dataset: PairDataset, settings: TrainSettings, out_dir: Path,
           device: torch.device, resume: dict[str, Any] | None = None,
           eval_hook: EvalHook | None = None, progress: bool = True,
-          distiller: Distiller | None = None) -> dict[str, float]:
+          distiller: Distiller | None = None, place: Place | None = None,
+          micro_batch: int | None = None) -> dict[str, float]:
     """Train ``model`` in place; returns the last logged losses.
 
     With a ``distiller`` the student runs through it, and its distillation loss (logged
     as ``distill``) is added to the tracking loss; its own parameters train at ``lr``.
     Writes ``out_dir/losses.csv``, ``losses.png``, ``checkpoint_last.pth`` (resumable)
     and ``weights_last.safetensors`` (the model with its config, for the tracker).
+
+    ``place`` (from :func:`~litetrack_ros.train.distributed.init_distributed`) makes
+    this one of several DDP processes: each runs its share of every step's
+    ``settings.batch_size`` pairs in micro-batches of ``micro_batch`` (see
+    :class:`~litetrack_ros.train.distributed.RankBatches`); only rank 0 writes files
+    and evaluates.  ``losses.csv`` has the pairs/s of one process and its share of
+    time spent waiting for data (both averaged over the ranks).
     """
-    out_dir.mkdir(parents=True, exist_ok=True)
+    place = place or Place(device=device)
+    micro, accumulation = micro_batch_plan(settings.batch_size, micro_batch, place.world_size)
+    main = place.is_main
+    if main:
+        out_dir.mkdir(parents=True, exist_ok=True)
     model.to(device).train()
     groups = parameter_groups(model, settings)
     if distiller is not None:
@@ -238,52 +241,63 @@ def train(model: LiteTrack, dataset: PairDataset, settings: TrainSettings, out_d
         if distiller is not None and resume.get('distiller'):
             distiller.load_state_dict(resume['distiller'])
 
-    loader = DataLoader(dataset, batch_size=settings.batch_size,
-                        sampler=SequentialFrom(start * settings.batch_size, len(dataset)),
-                        num_workers=settings.workers, collate_fn=collate,
-                        persistent_workers=settings.workers > 0,
-                        prefetch_factor=4 if settings.workers > 0 else None)
-    batches = infinite_batches(loader)
+    step_module = wrap(TrainStep(model, distiller), place)
+    batches = iter(make_loader(dataset, RankBatches(
+        settings.batch_size, micro, place.rank, place.world_size, start, settings.steps),
+        settings.workers, device))
     csv_path = out_dir / 'losses.csv'
-    new_log = start == 0 or not csv_path.is_file()
-    if not new_log:
-        truncate_log(csv_path, start)
-    log_file = open(csv_path, 'w' if new_log else 'a', newline='')
-    writer = csv.DictWriter(log_file, fieldnames=LOG_FIELDS)
-    if new_log:
-        writer.writeheader()
+    log_file, writer = None, None
+    if main:
+        new_log = start == 0 or not csv_path.is_file()
+        if not new_log:
+            truncate_log(csv_path, start)
+        log_file = open(csv_path, 'w' if new_log else 'a', newline='')
+        writer = csv.DictWriter(log_file, fieldnames=LOG_FIELDS)
+        if new_log:
+            writer.writeheader()
     feat_size = model.config.search_feat_size
 
     bar = None
-    if progress:
+    if progress and main:
         from tqdm import tqdm  # noqa: PLC0415
         bar = tqdm(total=settings.steps, initial=start, unit='step', dynamic_ncols=True)
     sums: dict[str, float] = {}
     count = 0
     last: dict[str, float] = {}
     started = time.monotonic()
+    throughput = Throughput()
     try:
         for step in range(start, settings.steps):
             for group in optimizer.param_groups:
                 group['lr'] = group['base_lr'] * learning_rate_scale(step, settings)
-            batch = {name: value.to(device, non_blocking=True)
-                     for name, value in next(batches).items()}
-            targets = build_targets(batch['search_box'], feat_size)
-            distill_loss = None
-            with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
-                if distiller is None:
-                    state = model.encode_template(batch['template'], batch['template_box'])
-                    output = model.track_search(state, batch['search'])
-                else:
-                    output, distill_loss = distiller(model, batch, step)
-            terms = tracking_loss(output, targets)
-            total = terms.total if distill_loss is None else terms.total + distill_loss
             optimizer.zero_grad(set_to_none=True)
+            values: dict[str, float] = {}
+            for micro_step in range(accumulation):
+                batch = {name: value.to(device, non_blocking=True)
+                         for name, value in throughput.timed_next(batches).items()}
+                targets = build_targets(batch['search_box'], feat_size, batch.get('present'))
+                with no_sync(step_module, last=micro_step == accumulation - 1):
+                    with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
+                        output, distill_loss = step_module(batch, step)
+                    terms = tracking_loss(output, targets)
+                    total = terms.total if distill_loss is None else terms.total + distill_loss
+                    # The mean over the step's pairs: DDP averages over the ranks.
+                    if scaler is not None:
+                        scaler.scale(total / accumulation).backward()
+                    else:
+                        (total / accumulation).backward()
+                micro_values = {
+                    'loss': total.item(), 'focal': terms.focal.item(), 'l1': terms.l1.item(),
+                    'giou': terms.giou.item(), 'iou': terms.iou.item(),
+                    'distill': 0.0 if distill_loss is None else distill_loss.item(),
+                    'absent_score': terms.absent_score.item()}
+                if not math.isfinite(micro_values['loss']):
+                    raise FloatingPointError(
+                        f'loss became {micro_values["loss"]} at step {step}')
+                for name, value in micro_values.items():
+                    values[name] = values.get(name, 0.0) + value / accumulation
             if scaler is not None:
-                scaler.scale(total).backward()
                 scaler.unscale_(optimizer)
-            else:
-                total.backward()
             nn.utils.clip_grad_norm_(model.parameters(), settings.grad_clip)
             if scaler is not None:
                 scaler.step(optimizer)
@@ -291,11 +305,6 @@ def train(model: LiteTrack, dataset: PairDataset, settings: TrainSettings, out_d
             else:
                 optimizer.step()
 
-            values = {'loss': total.item(), 'focal': terms.focal.item(),
-                      'l1': terms.l1.item(), 'giou': terms.giou.item(), 'iou': terms.iou.item(),
-                      'distill': 0.0 if distill_loss is None else distill_loss.item()}
-            if not math.isfinite(values['loss']):
-                raise FloatingPointError(f'loss became {values["loss"]} at step {step}')
             for name, value in values.items():
                 sums[name] = sums.get(name, 0.0) + value
             count += 1
@@ -304,29 +313,38 @@ def train(model: LiteTrack, dataset: PairDataset, settings: TrainSettings, out_d
                 bar.update(1)
                 bar.set_postfix(loss=f'{values["loss"]:.3f}', iou=f'{values["iou"]:.2f}')
             if done % settings.log_every == 0 or done == settings.steps:
-                last = {name: total / count for name, total in sums.items()}
-                writer.writerow({'step': done, **{k: f'{v:.5f}' for k, v in last.items()},
-                                 'lr': f'{optimizer.param_groups[0]["lr"]:.3g}',
-                                 'seconds': f'{time.monotonic() - started:.1f}'})
-                log_file.flush()
+                means = {name: total / count for name, total in sums.items()}
+                last = mean_over_ranks({**means, **throughput.take()}, place)
+                if writer is not None and log_file is not None:
+                    writer.writerow({
+                        'step': done, **{k: f'{v:.5f}' for k, v in last.items()
+                                         if k not in ('pairs_per_s', 'data_wait')},
+                        'lr': f'{optimizer.param_groups[0]["lr"]:.3g}',
+                        'seconds': f'{time.monotonic() - started:.1f}',
+                        'pairs_per_s': f'{last["pairs_per_s"]:.2f}',
+                        'data_wait': f'{last["data_wait"]:.3f}'})
+                    log_file.flush()
                 sums, count = {}, 0
-            if done % settings.save_every == 0 or done == settings.steps:
+            if main and (done % settings.save_every == 0 or done == settings.steps):
                 save_training_state(out_dir / TRAIN_STATE_NAME, model, optimizer, scaler, done,
                                     settings, distiller)
                 save_weights(model, out_dir / WEIGHTS_NAME)
                 write_loss_plot(csv_path, out_dir / 'losses.png')
             if eval_hook is not None and settings.eval_every and (
                     done % settings.eval_every == 0 or done == settings.steps):
-                weights = out_dir / f'weights_step{done:07d}.safetensors'
-                save_weights(model, weights)
-                model.eval()
-                scores = eval_hook(done, weights)
-                model.train()
-                if scores and bar is not None:
-                    bar.write(f'step {done}: ' + ', '.join(
-                        f'{k} {v:.3f}' for k, v in scores.items()))
+                if main:  # the other ranks wait at the barrier meanwhile
+                    weights = out_dir / f'weights_step{done:07d}.safetensors'
+                    save_weights(model, weights)
+                    model.eval()
+                    scores = eval_hook(done, weights)
+                    model.train()
+                    if scores and bar is not None:
+                        bar.write(f'step {done}: ' + ', '.join(
+                            f'{k} {v:.3f}' for k, v in scores.items()))
+                barrier(place)
     finally:
-        log_file.close()
+        if log_file is not None:
+            log_file.close()
         if bar is not None:
             bar.close()
     return last
