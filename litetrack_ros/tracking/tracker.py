@@ -51,6 +51,7 @@ from litetrack_ros.tracking.geometry import Box, validate_box
 from litetrack_ros.tracking.procedures import (  # noqa: F401 (damp_size_change: public here too)
     CLIP_MARGIN,
     damp_size_change,
+    finite_or_miss,
     procedure_for,
 )
 from litetrack_ros.tracking.redetect import batch_item, best_candidate, search_tiles
@@ -199,6 +200,7 @@ class Tracker:
         if int(redetect_tiles) < 0:
             raise ValueError(f'redetect_tiles must be >= 0, got {redetect_tiles}')
         self.redetect_tiles = int(redetect_tiles)
+        self.nonfinite_outputs = 0  # frames whose output was NaN/inf: counted as misses
         self.search_size = _crop_size(net, 'search_size', search_size, DEFAULT_SEARCH_SIZE)
         self.template_size = _crop_size(
             net, 'template_size', template_size, DEFAULT_TEMPLATE_SIZE
@@ -430,7 +432,8 @@ class Tracker:
         with torch.inference_mode():
             out = self.net.track_search(self._template_state,
                                         self._to_input(np.concatenate(crops)))
-            return [self.procedure.decode(batch_item(out, i), box, geometry, rgb.shape[:2])
+            return [finite_or_miss(self.procedure.decode(batch_item(out, i), box, geometry,
+                                                         rgb.shape[:2]), box)
                     for i, (box, geometry) in enumerate(zip(boxes, geometries, strict=True))]
 
     def predict_at(self, image: np.ndarray, box_xywh: Sequence[float]) -> Tuple[Box, float]:
@@ -458,7 +461,11 @@ class Tracker:
         with torch.inference_mode():
             out = self.net.track_search(self._template_state, self._to_input(search))
             # Decoded in float32 on the host whatever the network dtype.
-            return self.procedure.decode(out, search_box, geometry, rgb.shape[:2])
+            found = self.procedure.decode(out, search_box, geometry, rgb.shape[:2])
+        checked = finite_or_miss(found, search_box)
+        if checked is not found:
+            self.nonfinite_outputs += 1
+        return checked
 
     def _to_input(self, array: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(array)).to(
