@@ -49,7 +49,7 @@ from litetrack_ros.node.stamps import format_stamp, stamp_to_ns
 from litetrack_ros.node.targets import set_target_task
 from litetrack_ros.node.worker import TrackingWorker
 from litetrack_ros.srv import SetTarget
-from litetrack_ros.tracking.frame_guard import FrameSizeGuard
+from litetrack_ros.tracking.frame_guard import FrameSkipped
 from litetrack_ros.tracking.geometry import validate_box
 from litetrack_ros.tracking.runtime import (
     build_tracker,
@@ -80,7 +80,7 @@ class LiteTrackNode(LifecycleNode):
             self.declare_parameter(spec.name, spec.default, describe(spec))
         self.add_on_set_parameters_callback(self._on_set_parameters)
 
-        # Guards the tracker, the frame-size guard and the target id: the tracking
+        # Guards the tracker (and its frame-size guard) and the target id: the tracking
         # thread and set_target/reset (executor thread) both use them.
         self._tracker_lock = threading.Lock()
         self._tracker = None
@@ -88,7 +88,6 @@ class LiteTrackNode(LifecycleNode):
         self._track_id = 0  # the last id handed out by set_target
         self._tracked_id = 0  # the id of the target being tracked (set by its task)
         self._last_result: TrackResult | None = None
-        self._size_guard = FrameSizeGuard()
         self._max_pixels = int(self._param('max_image_pixels'))
         self._frames = FrameBuffer(self._param('frame_buffer_size'))
         self._worker = TrackingWorker(self._frames, self._track_frame, self._tracking_failed)
@@ -207,7 +206,6 @@ class LiteTrackNode(LifecycleNode):
         with self._tracker_lock:
             self._tracker = None
             self._last_result = None
-            self._size_guard.reset()
         self._frames.clear()
         import torch
         if torch.cuda.is_available():
@@ -261,7 +259,6 @@ class LiteTrackNode(LifecycleNode):
             compile=self._param('compile'))
         with self._tracker_lock:
             self._tracker, self._info = tracker, info
-            self._size_guard.reset()
         self._max_pixels = int(self._param('max_image_pixels'))
         self.get_logger().info(
             f'{info.network} ({info.parameters / 1e6:.1f} M parameters, search '
@@ -362,12 +359,11 @@ class LiteTrackNode(LifecycleNode):
         except ImageDecodeError as error:
             self._reject(str(error))
             return
-        with self._tracker_lock:
-            reason = self._size_guard.check(*image.shape[:2])
-        if reason is not None:
-            self._reject(reason)
+        try:
+            detections, result = self._track(message.header, image)
+        except FrameSkipped as skipped:  # the tracker's size guard: nothing is published
+            self._reject(str(skipped))
             return
-        detections, result = self._track(message.header, image)
         self._publish(self._detections_pub, detections)
         stats = self._stats
         stats.latency.add(time.monotonic() - started)

@@ -20,7 +20,7 @@ def set_target_task(node: Any, message: Any, xywh: Sequence[float],
                     track_id: int) -> Callable[[], None]:
     """Return the task that starts tracking ``xywh`` on ``message`` as ``track_id``.
 
-    ``node`` is the ``LiteTrackNode`` (its tracker, lock, size guard and ids).
+    ``node`` is the ``LiteTrackNode`` (its tracker, lock and ids).
     """
     def initialize() -> None:
         try:
@@ -36,7 +36,6 @@ def set_target_task(node: Any, message: Any, xywh: Sequence[float],
             except ValueError as error:
                 node._reject(f'set_target: {error}')
                 return
-            node._size_guard.reset(image.shape[:2])
             node._tracked_id = track_id
             node._last_result = None
 

@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 from litetrack_ros.tracking.cpu_features import cpu_features, CpuFeatures
+from litetrack_ros.tracking.frame_guard import FrameSizeGuard
 from litetrack_ros.tracking.tracker import Tracker
 import torch
 
@@ -283,7 +284,8 @@ def build_tracker(weights: Path | None, *, device: str = 'auto', precision: str 
         network, compile_status, compile_message = result.network, result.status, result.message
         (_LOG.info if result.compiled else _LOG.warning)(compile_message)
     tracker = Tracker(network, device=device, dtype=dtype, lost_threshold=lost_threshold,
-                      lost_frames=lost_frames, size_update_rate=size_update_rate)
+                      lost_frames=lost_frames, size_update_rate=size_update_rate,
+                      frame_guard=FrameSizeGuard())
     info = TrackerInfo(weights=label, variant=name, device=device, precision=precision,
                        search_size=net.config.search_size, parameters=parameters,
                        precision_reason=reason, compile=compile_status,

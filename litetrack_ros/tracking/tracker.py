@@ -47,6 +47,7 @@ from dataclasses import dataclass
 from typing import Any, Optional, Sequence, Tuple
 
 from litetrack_ros.model.config import ModelConfig
+from litetrack_ros.tracking.frame_guard import FrameSizeGuard, FrameSkipped
 from litetrack_ros.tracking.geometry import Box, validate_box
 from litetrack_ros.tracking.procedures import (  # noqa: F401 (damp_size_change: public here too)
     CLIP_MARGIN,
@@ -152,6 +153,7 @@ class Tracker:
         size_update_rate: Optional[float] = None,
         redetect_threshold: Optional[float] = None,
         redetect_tiles: Optional[int] = None,
+        frame_guard: Optional[FrameSizeGuard] = None,
     ) -> None:
         """Wrap ``net`` (moved to ``device``/``dtype`` and set to eval mode).
 
@@ -178,8 +180,12 @@ class Tracker:
                 frame, in ``(0, 1]``; default ``net.config.size_update_rate``
                 (else 1, OSTrack's: the predicted size as it is; LightTrack's
                 0.765 is weighted by the score).
+            frame_guard: skips frames whose size cannot belong to the stream
+                (``track`` raises ``FrameSkipped``); ``build_tracker`` gives every
+                tool one, so the node and the offline tools skip the same frames.
 
         """
+        self.frame_guard = frame_guard
         if lost_frames < 1:
             raise ValueError(f'lost_frames must be at least 1, got {lost_frames}')
         self.device = torch.device(device)
@@ -312,6 +318,8 @@ class Tracker:
         self._context = context
         self._image_hw = rgb.shape[:2]
         self._box = self._search_box = self._confident_box = box
+        if self.frame_guard is not None:
+            self.frame_guard.reset(self._image_hw)
 
     def track(self, image: np.ndarray) -> TrackResult:
         """Locate the target in the next frame.
@@ -323,13 +331,17 @@ class Tracker:
 
         Raises:
             RuntimeError: ``initialize`` has not been called.
-            ValueError: bad image (the tracker state is left untouched).
+            ValueError: bad image (the tracker state is left untouched);
+                ``FrameSkipped`` for a frame the ``frame_guard`` skips.
 
         """
         if not self.is_initialized:
             raise RuntimeError('Tracker.track() called before Tracker.initialize()')
         rgb = as_rgb_image(image)
         image_h, image_w = rgb.shape[:2]
+        skip = self.frame_guard.check(image_h, image_w) if self.frame_guard else None
+        if skip is not None:
+            raise FrameSkipped(skip)
         previous_h, previous_w = self._image_hw
         scale_x, scale_y = image_w / previous_w, image_h / previous_h
         search_box = _scale_box(self._search_box, scale_x, scale_y)
