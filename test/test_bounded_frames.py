@@ -146,3 +146,12 @@ def test_deactivate_timing_out_on_a_slow_frame_never_adds_threads():
     release.set()
     assert worker.stop(timeout_s=5)
     assert wait_for(lambda: not ours())
+
+
+def test_depth_buffer_keeps_a_byte_budget_too():
+    from litetrack_ros.node.depth_buffer import DepthBuffer
+    depth = DepthBuffer(capacity=10, max_bytes=250_000)
+    for stamp in range(10):
+        depth.offer(stamp, raw(100, 100, 1000, stamp))  # 100 KB each
+    found, _ = depth.match(9, 0)
+    assert found is not None and depth.match(7, 0)[0] is None  # only the two newest fit
