@@ -379,10 +379,14 @@ class LiteTrackNode(LifecycleNode):
         with self._tracker_lock:
             if self._tracker is None or not self._tracker.is_initialized:
                 return detections, None
+            nonfinite = self._tracker.nonfinite_outputs
             result = self._tracker.track(image)
+            nonfinite = self._tracker.nonfinite_outputs != nonfinite
             self._last_result = result
             track_id = self._tracked_id
-        if not result.lost:
+        if nonfinite:  # a miss for the tracker; no box at all on the wire
+            self._reject('network output not finite (NaN or infinity): no detection')
+        elif not result.lost:
             detections.detections.append(self._detection(header, result, track_id))
         return detections, result
 
