@@ -249,3 +249,42 @@ def test_convert_exits_2_with_one_line_on_malformed_files(tmp_path, capsys):
         err = capsys.readouterr().err
         assert err.startswith('litetrack-convert: ') and err.count('\n') == 1, err
         assert 'Traceback' not in err
+
+
+@pytest.fixture(scope='module')
+def clean_files(tmp_path_factory) -> dict[str, bytes]:
+    from litetrack_ros.model import LiteTrack, SMALL_VARIANTS
+    from litetrack_ros.model.checkpoint import save_safetensors
+    import torch
+    folder = tmp_path_factory.mktemp('clean')
+    torch.manual_seed(0)
+    net = LiteTrack(SMALL_VARIANTS['C3'])
+    save_safetensors(net, folder / 'w.safetensors')
+    torch.save({'net': net.state_dict(), 'epoch': 1}, folder / 'zip.pth')
+    torch.save({'net': net.state_dict()}, folder / 'legacy.pth',
+               _use_new_zipfile_serialization=False)
+    return {path.name: path.read_bytes() for path in folder.iterdir()}
+
+
+@pytest.mark.parametrize('name', ['w.safetensors', 'zip.pth', 'legacy.pth'])
+def test_truncated_and_flipped_checkpoints_give_a_checkpoint_error(tmp_path, clean_files, name):
+    """Random damage to each format: loaded, or refused with CheckpointError, quickly."""
+    from litetrack_ros.model.checkpoint import load_model
+    rng = random.Random(name)
+    clean = clean_files[name]
+    path = tmp_path / name
+    for case in range(60):
+        data = bytearray(clean)
+        if case % 3 == 0:
+            data = data[:rng.randrange(len(data))]
+        else:  # flips, most of them in the headers and pickles at the start
+            span = min(len(data), 4096) if case % 3 == 1 else len(data)
+            for _ in range(rng.randrange(1, 30)):
+                data[rng.randrange(span)] = rng.randrange(256)
+        path.write_bytes(bytes(data))
+        start = time.monotonic()
+        try:
+            load_model(path)
+        except CheckpointError as error:
+            assert '\n' not in str(error) and len(str(error)) < 1000
+        assert time.monotonic() - start < SECONDS

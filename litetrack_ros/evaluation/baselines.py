@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Callable, Protocol, Sequence
 
 import cv2
+from litetrack_ros.tracking.frame_guard import FrameSkipped
 import numpy as np
 
 Box = tuple[float, float, float, float]
@@ -170,13 +171,22 @@ class LiteTrackAdapter:
     def init(self, image_bgr: np.ndarray, box_xywh: Sequence[float]) -> None:
         """Encode the template from the first frame."""
         self._tracker.initialize(cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB), tuple(box_xywh))
+        self._last_box = tuple(float(value) for value in box_xywh)
 
     def update(self, image_bgr: np.ndarray) -> Box:
-        """Track one frame (the network expects RGB, hence the conversion)."""
-        result = self._tracker.track(cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB))
+        """Track one frame (the network expects RGB, hence the conversion).
+
+        A frame the tracker's size guard skips (a 1 x 1 glitch in a folder) reports the
+        previous box, as the node publishes nothing for it; the track is untouched.
+        """
+        try:
+            result = self._tracker.track(cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB))
+        except FrameSkipped:
+            return self._last_box
         self.last_confidence = result.confidence
         self.last_lost = result.lost
-        return tuple(float(value) for value in result.box_xywh)
+        self._last_box = tuple(float(value) for value in result.box_xywh)
+        return self._last_box
 
     def predict_at(self, image_bgr: np.ndarray, box_xywh: Sequence[float]) -> tuple[Box, float]:
         """Return the box and confidence found around ``box_xywh`` (``Tracker.predict_at``)."""

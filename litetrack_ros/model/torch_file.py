@@ -405,8 +405,12 @@ restricted_pickle.UnpicklingError = pickle.UnpicklingError
 
 
 def _check_zip(path: Path, file_bytes: int) -> None:
-    with zipfile.ZipFile(path) as archive:
-        infos = archive.infolist()
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, EOFError, NotImplementedError) as error:
+        raise CheckpointError(f'{path}: not a readable zip archive '
+                              f'({shorten(str(error))})') from None
     names = [info.filename for info in infos]
     # torch.load hands TorchScript archives to torch.jit.load, which runs their code.
     if any(name.endswith('/constants.pkl') or name == 'constants.pkl' for name in names):

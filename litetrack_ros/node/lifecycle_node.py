@@ -12,8 +12,9 @@ only light callbacks: the image callback checks a frame's fields and offers it
 to the ``FrameBuffer`` (``frames.py``), which wakes the ``TrackingWorker``
 (``worker.py``), a plain thread that decodes, tracks and publishes the newest
 frame only. Services run in the executor thread and wait at most for one
-tracking step (the tracker lock). Parameters are in ``parameters.py``, the
-diagnostics in ``diagnostics.py``.
+tracking step (the tracker lock); ``set_target`` decodes nothing there: it hands
+the frame to the tracking thread (``targets.py``) and answers at once.
+Parameters are in ``parameters.py``, the diagnostics in ``diagnostics.py``.
 
 No exception escapes a callback: bad frames are counted (``frames_rejected``
 and ``last_rejection`` in diagnostics) and reported in a throttled warning
@@ -45,9 +46,11 @@ from litetrack_ros.node.parameters import (
     PARAMETERS,
 )
 from litetrack_ros.node.stamps import format_stamp, stamp_to_ns
+from litetrack_ros.node.targets import set_target_task
 from litetrack_ros.node.worker import TrackingWorker
 from litetrack_ros.srv import SetTarget
-from litetrack_ros.tracking.frame_guard import FrameSizeGuard
+from litetrack_ros.tracking.frame_guard import FrameSkipped
+from litetrack_ros.tracking.geometry import validate_box
 from litetrack_ros.tracking.runtime import (
     build_tracker,
     package_weights_folder,
@@ -77,14 +80,14 @@ class LiteTrackNode(LifecycleNode):
             self.declare_parameter(spec.name, spec.default, describe(spec))
         self.add_on_set_parameters_callback(self._on_set_parameters)
 
-        # Guards the tracker, the frame-size guard and the target id: the tracking
+        # Guards the tracker (and its frame-size guard) and the target id: the tracking
         # thread and set_target/reset (executor thread) both use them.
         self._tracker_lock = threading.Lock()
         self._tracker = None
         self._info: TrackerInfo | None = None
-        self._track_id = 0
+        self._track_id = 0  # the last id handed out by set_target
+        self._tracked_id = 0  # the id of the target being tracked (set by its task)
         self._last_result: TrackResult | None = None
-        self._size_guard = FrameSizeGuard()
         self._max_pixels = int(self._param('max_image_pixels'))
         self._frames = FrameBuffer(self._param('frame_buffer_size'))
         self._worker = TrackingWorker(self._frames, self._track_frame, self._tracking_failed)
@@ -209,7 +212,6 @@ class LiteTrackNode(LifecycleNode):
         with self._tracker_lock:
             self._tracker = None
             self._last_result = None
-            self._size_guard.reset()
         self._frames.clear()
         gc.unfreeze()  # what configure froze may go now
         import torch
@@ -264,7 +266,6 @@ class LiteTrackNode(LifecycleNode):
             compile=self._param('compile'))
         with self._tracker_lock:
             self._tracker, self._info = tracker, info
-            self._size_guard.reset()
         self._max_pixels = int(self._param('max_image_pixels'))
         self.get_logger().info(
             f'{info.network} ({info.parameters / 1e6:.1f} M parameters, search '
@@ -365,12 +366,11 @@ class LiteTrackNode(LifecycleNode):
         except ImageDecodeError as error:
             self._reject(str(error))
             return
-        with self._tracker_lock:
-            reason = self._size_guard.check(*image.shape[:2])
-        if reason is not None:
-            self._reject(reason)
+        try:
+            detections, result = self._track(message.header, image)
+        except FrameSkipped as skipped:  # the tracker's size guard: nothing is published
+            self._reject(str(skipped))
             return
-        detections, result = self._track(message.header, image)
         self._publish(self._detections_pub, detections)
         stats = self._stats
         stats.latency.add(time.monotonic() - started)
@@ -386,10 +386,14 @@ class LiteTrackNode(LifecycleNode):
         with self._tracker_lock:
             if self._tracker is None or not self._tracker.is_initialized:
                 return detections, None
+            nonfinite = self._tracker.nonfinite_outputs
             result = self._tracker.track(image)
+            nonfinite = self._tracker.nonfinite_outputs != nonfinite
             self._last_result = result
-            track_id = self._track_id
-        if not result.lost:
+            track_id = self._tracked_id
+        if nonfinite:  # a miss for the tracker; no box at all on the wire
+            self._reject('network output not finite (NaN or infinity): no detection')
+        elif not result.lost:
             detections.detections.append(self._detection(header, result, track_id))
         return detections, result
 
@@ -467,17 +471,17 @@ class LiteTrackNode(LifecycleNode):
         if not all(math.isfinite(v) for v in xywh):
             return f'box is not finite: {xywh}'
         try:
-            image = decode_message(message, max_pixels=self._max_pixels)
+            # Fields and header only: the decode and the template run in the tracking
+            # thread (set_target_task), so this answers at once whatever the frame costs.
+            validate_box(xywh, check_message(message, self._max_pixels))
             with self._tracker_lock:
                 if self._tracker is None:
                     return 'node is not configured'
-                self._tracker.initialize(image, xywh)
-                self._size_guard.reset(image.shape[:2])
                 self._track_id += 1
-                self._last_result = None
                 response.track_id = self._track_id
         except ValueError as error:
             return f'rejected: {error}'
+        self._frames.post(set_target_task(self, message, xywh, response.track_id))
         response.success = True
         return (f'tracking id {response.track_id} from frame '
                 f'{format_stamp(message.header.stamp)}, box {tuple(round(v, 1) for v in xywh)}')
@@ -487,6 +491,7 @@ class LiteTrackNode(LifecycleNode):
         """Drop the target; detections become empty arrays."""
         try:
             with self._tracker_lock:
+                self._frames.cancel_task()  # a set_target not yet run
                 if self._tracker is not None:
                     self._tracker.reset()
                 self._last_result = None

@@ -10,6 +10,7 @@ check of a choice at configure and the check of a live change.
 from dataclasses import dataclass
 from typing import Any
 
+from litetrack_ros.model.config import MAX_CROP_SIZE
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 
 
@@ -42,7 +43,8 @@ PARAMETERS = (
                   'seconds the first time, cached in TORCHINDUCTOR_CACHE_DIR, default '
                   '~/.cache/litetrack_ros/inductor); eager with a warning if that fails.'),
     ParameterSpec('search_size', 0, 'Search crop side in px (multiple of 16); 0 = the '
-                  "checkpoint's (256). Smaller is faster and less accurate.", low=0, high=512),
+                  "checkpoint's (256). Smaller is faster and less accurate.", low=0,
+                  high=MAX_CROP_SIZE),
     ParameterSpec('cpu_threads', 0, 'Threads of the network on CPU; 0 = one less than the '
                   'CPU cores (at least 1), leaving a core to the middleware and the executor.',
                   low=0, high=256),

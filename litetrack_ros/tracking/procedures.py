@@ -66,6 +66,20 @@ class Decoded(NamedTuple):
     confidence: float
 
 
+def finite_or_miss(found: Decoded, search_box: Box) -> Decoded:
+    """Return ``found``, or a miss at ``search_box`` (confidence 0) if any value is not finite.
+
+    Weights or inputs that make the network compute NaN or infinity must never put a
+    NaN box or score out: such a frame counts as a miss (the tracker's lost logic
+    follows) and the search stays where it was.
+    """
+    values = (*found.state_box, *found.report_box, found.confidence)
+    if all(math.isfinite(float(value)) for value in values):
+        return found
+    search_box = tuple(float(value) for value in search_box)
+    return Decoded(search_box, search_box, 0.0)
+
+
 def damp_size_change(box: Box, previous: Box, rate: float) -> Box:
     """Keep the centre of ``box`` but move its size from ``previous`` only ``rate`` of the way."""
     if rate >= 1:

@@ -47,10 +47,12 @@ from dataclasses import dataclass
 from typing import Any, Optional, Sequence, Tuple
 
 from litetrack_ros.model.config import ModelConfig
+from litetrack_ros.tracking.frame_guard import FrameSizeGuard, FrameSkipped
 from litetrack_ros.tracking.geometry import Box, validate_box
 from litetrack_ros.tracking.procedures import (  # noqa: F401 (damp_size_change: public here too)
     CLIP_MARGIN,
     damp_size_change,
+    finite_or_miss,
     procedure_for,
 )
 from litetrack_ros.tracking.redetect import batch_item, best_candidate, search_tiles
@@ -151,6 +153,7 @@ class Tracker:
         size_update_rate: Optional[float] = None,
         redetect_threshold: Optional[float] = None,
         redetect_tiles: Optional[int] = None,
+        frame_guard: Optional[FrameSizeGuard] = None,
     ) -> None:
         """Wrap ``net`` (moved to ``device``/``dtype`` and set to eval mode).
 
@@ -177,8 +180,12 @@ class Tracker:
                 frame, in ``(0, 1]``; default ``net.config.size_update_rate``
                 (else 1, OSTrack's: the predicted size as it is; LightTrack's
                 0.765 is weighted by the score).
+            frame_guard: skips frames whose size cannot belong to the stream
+                (``track`` raises ``FrameSkipped``); ``build_tracker`` gives every
+                tool one, so the node and the offline tools skip the same frames.
 
         """
+        self.frame_guard = frame_guard
         if lost_frames < 1:
             raise ValueError(f'lost_frames must be at least 1, got {lost_frames}')
         self.device = torch.device(device)
@@ -199,6 +206,7 @@ class Tracker:
         if int(redetect_tiles) < 0:
             raise ValueError(f'redetect_tiles must be >= 0, got {redetect_tiles}')
         self.redetect_tiles = int(redetect_tiles)
+        self.nonfinite_outputs = 0  # frames whose output was NaN/inf: counted as misses
         self.search_size = _crop_size(net, 'search_size', search_size, DEFAULT_SEARCH_SIZE)
         self.template_size = _crop_size(
             net, 'template_size', template_size, DEFAULT_TEMPLATE_SIZE
@@ -310,6 +318,8 @@ class Tracker:
         self._context = context
         self._image_hw = rgb.shape[:2]
         self._box = self._search_box = self._confident_box = box
+        if self.frame_guard is not None:
+            self.frame_guard.reset(self._image_hw)
 
     def track(self, image: np.ndarray) -> TrackResult:
         """Locate the target in the next frame.
@@ -321,13 +331,17 @@ class Tracker:
 
         Raises:
             RuntimeError: ``initialize`` has not been called.
-            ValueError: bad image (the tracker state is left untouched).
+            ValueError: bad image (the tracker state is left untouched);
+                ``FrameSkipped`` for a frame the ``frame_guard`` skips.
 
         """
         if not self.is_initialized:
             raise RuntimeError('Tracker.track() called before Tracker.initialize()')
         rgb = as_rgb_image(image)
         image_h, image_w = rgb.shape[:2]
+        skip = self.frame_guard.check(image_h, image_w) if self.frame_guard else None
+        if skip is not None:
+            raise FrameSkipped(skip)
         previous_h, previous_w = self._image_hw
         scale_x, scale_y = image_w / previous_w, image_h / previous_h
         search_box = _scale_box(self._search_box, scale_x, scale_y)
@@ -430,7 +444,8 @@ class Tracker:
         with torch.inference_mode():
             out = self.net.track_search(self._template_state,
                                         self._to_input(np.concatenate(crops)))
-            return [self.procedure.decode(batch_item(out, i), box, geometry, rgb.shape[:2])
+            return [finite_or_miss(self.procedure.decode(batch_item(out, i), box, geometry,
+                                                         rgb.shape[:2]), box)
                     for i, (box, geometry) in enumerate(zip(boxes, geometries, strict=True))]
 
     def predict_at(self, image: np.ndarray, box_xywh: Sequence[float]) -> Tuple[Box, float]:
@@ -458,7 +473,11 @@ class Tracker:
         with torch.inference_mode():
             out = self.net.track_search(self._template_state, self._to_input(search))
             # Decoded in float32 on the host whatever the network dtype.
-            return self.procedure.decode(out, search_box, geometry, rgb.shape[:2])
+            found = self.procedure.decode(out, search_box, geometry, rgb.shape[:2])
+        checked = finite_or_miss(found, search_box)
+        if checked is not found:
+            self.nonfinite_outputs += 1
+        return checked
 
     def _to_input(self, array: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(array)).to(
