@@ -175,7 +175,7 @@ class LiteTrackAdapter:
         """Track one frame (the network expects RGB, hence the conversion)."""
         result = self._tracker.track(cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB))
         self.last_confidence = result.confidence
-        self.last_lost = result.lost
+        self.last_lost = bool(getattr(result, 'lost', False))
         return tuple(float(value) for value in result.box_xywh)
 
     def predict_at(self, image_bgr: np.ndarray, box_xywh: Sequence[float]) -> tuple[Box, float]:
