@@ -62,6 +62,10 @@ DEFAULT_TEMPLATE_SIZE = ModelConfig.template_size
 DEFAULT_SEARCH_SIZE = ModelConfig.search_size
 # Score below which a frame is a miss when neither the caller nor the weights say.
 DEFAULT_LOST_THRESHOLD = 0.25
+# The presence settings and their values when neither the caller nor the weights say
+# (redetect_threshold None: the lost threshold; redetect_tiles 0: no global search).
+PRESENCE_DEFAULTS = {'lost_threshold': DEFAULT_LOST_THRESHOLD, 'redetect_threshold': None,
+                     'redetect_tiles': 0}
 
 
 @dataclass(frozen=True)
@@ -184,21 +188,15 @@ class Tracker:
         self.device = torch.device(device)
         self.dtype = dtype
         config = getattr(net, 'config', None)
-        if lost_threshold is None:
-            lost_threshold = getattr(config, 'lost_threshold', None)
-        self.lost_threshold = float(
-            DEFAULT_LOST_THRESHOLD if lost_threshold is None else lost_threshold)
+        # What the weights say (None: nothing stored), for set_presence_setting(name, None).
+        self._stored_presence = {name: getattr(config, name, None) for name in PRESENCE_DEFAULTS}
+        self.lost_threshold = DEFAULT_LOST_THRESHOLD
+        self.redetect_threshold: Optional[float] = None  # None: the lost threshold
+        self.redetect_tiles = 0
         self.lost_frames = int(lost_frames)
-        if redetect_threshold is None:
-            redetect_threshold = getattr(config, 'redetect_threshold', None)
-        # None: the lost threshold, whatever it is set to later.
-        self.redetect_threshold: Optional[float] = (
-            None if redetect_threshold is None else float(redetect_threshold))
-        if redetect_tiles is None:
-            redetect_tiles = getattr(config, 'redetect_tiles', 0)
-        if int(redetect_tiles) < 0:
-            raise ValueError(f'redetect_tiles must be >= 0, got {redetect_tiles}')
-        self.redetect_tiles = int(redetect_tiles)
+        self.set_presence_setting('lost_threshold', lost_threshold)
+        self.set_presence_setting('redetect_threshold', redetect_threshold)
+        self.set_presence_setting('redetect_tiles', redetect_tiles)
         self.search_size = _crop_size(net, 'search_size', search_size, DEFAULT_SEARCH_SIZE)
         self.template_size = _crop_size(
             net, 'template_size', template_size, DEFAULT_TEMPLATE_SIZE
@@ -267,6 +265,32 @@ class Tracker:
         The latest box, except while lost: then the last confidently tracked box.
         """
         return self._search_box
+
+    def set_presence_setting(self, name: str, value: Any = None) -> None:
+        """Set ``lost_threshold``, ``redetect_threshold`` or ``redetect_tiles``.
+
+        None: the value stored with the weights, else the default (0.25, the lost
+        threshold, 0).
+
+        Raises:
+            ValueError: unknown name, a threshold outside [0, 1] or tiles < 0.
+
+        """
+        if name not in PRESENCE_DEFAULTS:
+            raise ValueError(f'not a presence setting: {name!r}')
+        if value is None:
+            value = self._stored_presence.get(name)
+        if value is None:
+            value = PRESENCE_DEFAULTS[name]
+        if name == 'redetect_tiles':
+            if int(value) != value or value < 0:
+                raise ValueError(f'redetect_tiles must be a whole number >= 0, got {value}')
+            value = int(value)
+        elif value is not None:
+            value = float(value)
+            if not 0 <= value <= 1:
+                raise ValueError(f'{name} must be in [0, 1], got {value}')
+        setattr(self, name, value)
 
     @property
     def resume_threshold(self) -> float:
