@@ -96,6 +96,7 @@ def test_absent_reported_as_empty_arrays_then_found_again_by_the_global_search()
         assert reply.success, reply.message
         arrays = [wire.send(frames[index], (index + 1) * PERIOD_NS) for index in range(1, 30)]
         # Away: the diagnostics say so (published once a second).
+
         def searching():
             return any(d.get('state') == 'searching' for d in wire.diagnostics[-2:])
         assert spin_until(node, searching, timeout_s=5)
