@@ -270,10 +270,9 @@ class LiteTrackNode(LifecycleNode):
             weights, device=self._param('device'), precision=self._param('precision'),
             variant=self._param('variant'), search_size=self._param('search_size'),
             allow_untrained=self._param('allow_untrained'),
-            lost_frames=self._param('lost_frames'),
             size_update_rate=self._param('size_update_rate') or None,
             compile=self._param('compile'))
-        for name in ('lost_threshold', 'redetect_threshold', 'redetect_tiles'):
+        for name in ('lost_threshold', 'lost_frames', 'redetect_threshold', 'redetect_tiles'):
             LIVE_SETTERS[name](tracker, self._param(name))
         with self._tracker_lock:
             self._tracker, self._info = tracker, info
@@ -594,7 +593,8 @@ LIVE_SETTERS: dict[str, Callable[[Any, Any], None]] = {
         'redetect_threshold', float(value) if value >= 0 else None),
     'redetect_tiles': lambda tracker, value: tracker.set_presence_setting(
         'redetect_tiles', int(value) if value >= 0 else None),
-    'lost_frames': lambda tracker, value: setattr(tracker, 'lost_frames', int(value)),
+    'lost_frames': lambda tracker, value: tracker.set_presence_setting(
+        'lost_frames', int(value) if value > 0 else None),
     # 0: back to the rate stored with the weights.
     'size_update_rate': lambda tracker, value: tracker.set_size_update_rate(float(value) or None),
 }

@@ -58,8 +58,9 @@ PARAMETERS = (
     ParameterSpec('lost_threshold', -1.0, 'Confidence below which a frame counts as a miss; '
                   '-1 = the value stored with the weights (0.25 without one).',
                   read_only=False, low=-1.0, high=1.0),
-    ParameterSpec('lost_frames', 5, 'Consecutive misses after which the target is lost.',
-                  read_only=False, low=1, high=1000),
+    ParameterSpec('lost_frames', 0, 'Consecutive misses after which the target is lost; 0 = '
+                  'the value stored with the weights (5 without one).',
+                  read_only=False, low=0, high=1000),
     ParameterSpec('size_update_rate', 0.0, 'Share of the predicted box-size change taken per '
                   'frame (1: all, as OSTrack); 0 = the value stored with the weights.',
                   read_only=False, low=0.0, high=1.0),

@@ -64,8 +64,8 @@ DEFAULT_SEARCH_SIZE = ModelConfig.search_size
 DEFAULT_LOST_THRESHOLD = 0.25
 # The presence settings and their values when neither the caller nor the weights say
 # (redetect_threshold None: the lost threshold; redetect_tiles 0: no global search).
-PRESENCE_DEFAULTS = {'lost_threshold': DEFAULT_LOST_THRESHOLD, 'redetect_threshold': None,
-                     'redetect_tiles': 0}
+PRESENCE_DEFAULTS = {'lost_threshold': DEFAULT_LOST_THRESHOLD, 'lost_frames': 5,
+                     'redetect_threshold': None, 'redetect_tiles': 0}
 
 
 @dataclass(frozen=True)
@@ -149,7 +149,7 @@ class Tracker:
         device: str | torch.device = 'cpu',
         dtype: torch.dtype = torch.float32,
         lost_threshold: Optional[float] = None,
-        lost_frames: int = 5,
+        lost_frames: Optional[int] = None,
         search_size: Optional[int] = None,
         template_size: Optional[int] = None,
         size_update_rate: Optional[float] = None,
@@ -167,7 +167,8 @@ class Tracker:
             dtype: dtype of the network's inputs (and weights).
             lost_threshold: confidence below which a frame counts as a miss;
                 default ``net.config.lost_threshold`` (else 0.25).
-            lost_frames: consecutive misses after which the target is lost.
+            lost_frames: consecutive misses after which the target is lost;
+                default ``net.config.lost_frames`` (else 5).
             redetect_threshold: confidence a lost target must reach again to be
                 resumed; default ``net.config.redetect_threshold`` (else the
                 lost threshold).
@@ -183,8 +184,6 @@ class Tracker:
                 0.765 is weighted by the score).
 
         """
-        if lost_frames < 1:
-            raise ValueError(f'lost_frames must be at least 1, got {lost_frames}')
         self.device = torch.device(device)
         self.dtype = dtype
         config = getattr(net, 'config', None)
@@ -193,8 +192,9 @@ class Tracker:
         self.lost_threshold = DEFAULT_LOST_THRESHOLD
         self.redetect_threshold: Optional[float] = None  # None: the lost threshold
         self.redetect_tiles = 0
-        self.lost_frames = int(lost_frames)
+        self.lost_frames = 5
         self.set_presence_setting('lost_threshold', lost_threshold)
+        self.set_presence_setting('lost_frames', lost_frames)
         self.set_presence_setting('redetect_threshold', redetect_threshold)
         self.set_presence_setting('redetect_tiles', redetect_tiles)
         self.search_size = _crop_size(net, 'search_size', search_size, DEFAULT_SEARCH_SIZE)
@@ -267,13 +267,14 @@ class Tracker:
         return self._search_box
 
     def set_presence_setting(self, name: str, value: Any = None) -> None:
-        """Set ``lost_threshold``, ``redetect_threshold`` or ``redetect_tiles``.
+        """Set ``lost_threshold``, ``lost_frames``, ``redetect_threshold`` or ``redetect_tiles``.
 
-        None: the value stored with the weights, else the default (0.25, the lost
+        None: the value stored with the weights, else the default (0.25, 5, the lost
         threshold, 0).
 
         Raises:
-            ValueError: unknown name, a threshold outside [0, 1] or tiles < 0.
+            ValueError: unknown name, a threshold outside [0, 1], lost frames < 1 or
+                tiles < 0.
 
         """
         if name not in PRESENCE_DEFAULTS:
@@ -282,9 +283,10 @@ class Tracker:
             value = self._stored_presence.get(name)
         if value is None:
             value = PRESENCE_DEFAULTS[name]
-        if name == 'redetect_tiles':
-            if int(value) != value or value < 0:
-                raise ValueError(f'redetect_tiles must be a whole number >= 0, got {value}')
+        if name in ('redetect_tiles', 'lost_frames'):
+            least = 1 if name == 'lost_frames' else 0
+            if int(value) != value or value < least:
+                raise ValueError(f'{name} must be a whole number >= {least}, got {value}')
             value = int(value)
         elif value is not None:
             value = float(value)
