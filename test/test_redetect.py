@@ -121,6 +121,17 @@ def test_absent_is_reported_and_the_target_is_found_again_elsewhere():
     assert max(net.batch_sizes) == 4
 
 
+def test_a_network_compiled_for_batch_one_gets_one_tile_per_call():
+    frames, boxes = leave_and_return_scene()
+    net = PresenceNet()
+    net.batch_one_only = True
+    tracker = Tracker(net, lost_threshold=0.3, lost_frames=3, redetect_threshold=0.5,
+                      redetect_tiles=4)
+    results = run(tracker, frames, boxes)
+    assert max(net.batch_sizes) == 1
+    assert not results[-1].lost  # found all the same
+
+
 def test_without_global_search_the_far_return_is_not_found():
     frames, boxes = leave_and_return_scene()
     tracker = Tracker(PresenceNet(), lost_threshold=0.3, lost_frames=3, redetect_tiles=0)

@@ -453,11 +453,17 @@ class Tracker:
             geometries.append(geometry)
         if not crops:
             return []
+        # A network compiled for batch 1 gets the regions one at a time (no recompile).
+        step = 1 if getattr(self.net, 'batch_one_only', False) else len(crops)
+        found = []
         with torch.inference_mode():
-            out = self.net.track_search(self._template_state,
-                                        self._to_input(np.concatenate(crops)))
-            return [self.procedure.decode(batch_item(out, i), box, geometry, rgb.shape[:2])
-                    for i, (box, geometry) in enumerate(zip(boxes, geometries, strict=True))]
+            for start in range(0, len(crops), step):
+                batch = self._to_input(np.concatenate(crops[start:start + step]))
+                out = self.net.track_search(self._template_state, batch)
+                found += [self.procedure.decode(batch_item(out, i), boxes[start + i],
+                                                geometries[start + i], rgb.shape[:2])
+                          for i in range(min(step, len(crops) - start))]
+        return found
 
     def predict_at(self, image: np.ndarray, box_xywh: Sequence[float]) -> Tuple[Box, float]:
         """Return the box and confidence found with the search region cut around ``box_xywh``.
