@@ -61,7 +61,7 @@ TRACKER_HELP = (
     'tracker to evaluate, repeatable: KIND[:key=value,...]. Kinds: '
     'litetrack[:weights=PATH,device=auto|cpu|cuda,precision=auto|fp32|fp16|bf16,'
     'search_size=N,variant=B6,size_update_rate=R,window_influence=I|none,'
-    'scale_penalty_k=K,score_weighted_size_update=0|1,compile=1,lost_threshold=T,'
+    'scale_penalty_k=K,score_weighted_size_update=0|1,compile=1,lost_threshold=T,lost_frames=N,'
     'redetect_threshold=T,redetect_tiles=N] (LiteTrack or LightTrack, '
     'as the checkpoint says; no weights: an untrained network, named litetrack-untrained); '
     f'mil[:seeds=N] (random: run with seeds 0..N-1, default {DEFAULT_MIL_SEEDS}, reported as '

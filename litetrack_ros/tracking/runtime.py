@@ -209,7 +209,7 @@ def resolve_weights(weights: str, default_folder: Path | None) -> Path | None:
 
 def build_tracker(weights: Path | None, *, device: str = 'auto', precision: str = 'auto',
                   variant: str = 'auto', search_size: int = 0, allow_untrained: bool = False,
-                  lost_threshold: float | None = None, lost_frames: int = 5,
+                  lost_threshold: float | None = None, lost_frames: int | None = None,
                   size_update_rate: float | None = None,
                   tracking: dict[str, Any] | None = None,
                   compile: bool = False,  # noqa: A002 - the parameter's name
