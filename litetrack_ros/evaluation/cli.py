@@ -33,7 +33,13 @@ from litetrack_ros.evaluation.baselines import (
 )
 from litetrack_ros.evaluation.datasets import DatasetError, discover_sequences, Sequence
 from litetrack_ros.evaluation.long_term import evaluate_long_term, format_long_term
-from litetrack_ros.evaluation.ranks import RankError, run_as_rank, run_in_workers, torchrun_place
+from litetrack_ros.evaluation.ranks import (
+    RankError,
+    run_as_rank,
+    run_in_workers,
+    torchrun_place,
+    use_local_gpu,
+)
 from litetrack_ros.evaluation.report import (
     build_report,
     format_table,
@@ -193,9 +199,11 @@ def run(args: argparse.Namespace) -> None:
     if args.workers < 1:
         raise UsageError('--workers must be at least 1')
     try:
-        rank, world_size, _ = torchrun_place()
+        rank, world_size, local_rank = torchrun_place()
     except RankError as error:
         raise UsageError(str(error)) from error
+    if world_size > 1:
+        use_local_gpu(local_rank)  # before the trackers are built
     if world_size > 1 and args.workers > 1:
         raise UsageError('--workers splits the sequences in one process; under torchrun the '
                          'ranks do: use one or the other')
