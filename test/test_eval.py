@@ -281,7 +281,7 @@ def test_litetrack_without_weights_is_named_untrained_and_tracks(tmp_path):
 def test_untrained_small_variant_is_built_at_its_own_sizes():
     adapter = create_tracker('litetrack', variant='S4', device='cpu')
     assert (adapter.info.variant, adapter.info.search_size) == ('S4', 160)
-    with pytest.raises(TrackerSetupError, match="'S4', 'S6'"):
+    with pytest.raises(TrackerSetupError, match='S4, S6'):
         create_tracker('litetrack', variant='S5', device='cpu')
     damped = create_tracker('litetrack', variant='S4', device='cpu', size_update_rate='0.5')
     assert damped.name == 'litetrack-untrained-u0.5'
