@@ -171,10 +171,14 @@ def test_two_processes_equal_one_and_resume_with_another_world_size(tmp_path):
                for row in rows)
     assert torch.load(two / 'checkpoint_last.pth', weights_only=True)['step'] == 2
 
-    # Resume the 2-process run in one process, and the 1-process run in one: equal again.
+    # Swap the world sizes: the 2-process run resumes in one process, the 1-process run
+    # in two; after 4 steps they are still equal.
+    resume = ['--steps', '4', '--micro-batch', '2']
+    assert cli.main([*same, *resume, '--out', str(two),
+                     '--resume', str(two / 'checkpoint_last.pth')]) == 0
+    torchrun(2, *command, *EXTRA, *resume, '--out', str(one),
+             '--resume', str(one / 'checkpoint_last.pth'), cwd=tmp_path)
     for out in (two, one):
-        assert cli.main([*same, '--steps', '4', '--micro-batch', '2', '--out', str(out),
-                         '--resume', str(out / 'checkpoint_last.pth')]) == 0
         assert [row['step'] for row in log_steps(out / 'losses.csv')] == ['1', '2', '3', '4']
     assert_same_weights(two / 'weights_last.safetensors', one / 'weights_last.safetensors')
 
