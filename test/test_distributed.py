@@ -135,11 +135,18 @@ def test_bad_batch_split_exits_2_with_one_line(tmp_path, capsys, monkeypatch):
     assert len(error) == 1 and 'multiple of --micro-batch 3' in error[0]
 
 
-def test_launch_style_local_rank_arguments_are_accepted(tmp_path, monkeypatch):
-    monkeypatch.delenv('LOCAL_RANK', raising=False)
+def test_launch_style_local_rank_arguments_are_accepted(tmp_path, monkeypatch, capsys):
     for spelling in ('--local-rank', '--local_rank'):
-        args = cli.build_parser().parse_args([*TRAIN, spelling, '0'])
-        assert args.local_rank == 0
+        monkeypatch.delenv('LOCAL_RANK', raising=False)
+        assert cli.main([*TRAIN, spelling, '0', '--measure-data', '1',
+                         '--out', str(tmp_path)]) == 0
+        assert os.environ['LOCAL_RANK'] == '0'  # where torchrun would have put it
+    monkeypatch.setenv('LOCAL_RANK', '0')  # the environment wins over the argument
+    assert cli.build_parser().parse_args([*TRAIN, '--local-rank', '1']).local_rank == 1
+    assert cli.main([*TRAIN, '--local-rank', '1', '--measure-data', '1',
+                     '--out', str(tmp_path)]) == 0
+    assert os.environ['LOCAL_RANK'] == '0'
+    assert 'pairs/s' in capsys.readouterr().out
 
 
 def test_measure_data_prints_pairs_per_second(tmp_path, capsys):
