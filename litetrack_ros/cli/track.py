@@ -38,6 +38,7 @@ from litetrack_ros.images.frame_reader import (
 )
 from litetrack_ros.images.gui import GuiUnavailableError, open_window
 from litetrack_ros.images.overlay import draw_track
+from litetrack_ros.tracking.frame_guard import FrameSkipped
 from litetrack_ros.tracking.runtime import (
     build_tracker,
     find_checkpoint,
@@ -157,8 +158,7 @@ class TrackingOutputs:
     def add(self, rgb: np.ndarray, box: tuple[float, ...], confidence: float | None,
             state: str) -> bool:
         """Record one frame; returns False when the user closed the window (q / ESC)."""
-        self._boxes.write(format_box(box) + '\n')
-        self.frames += 1
+        self.skip(box)
         if self._video_path is None and not self._show:
             return True
         elapsed = time.monotonic() - self._started
@@ -176,6 +176,11 @@ class TrackingOutputs:
             if cv2.waitKey(1) & 0xFF in (ord('q'), ESCAPE_KEY):
                 return False
         return True
+
+    def skip(self, box: tuple[float, ...]) -> None:
+        """Record a frame's line of the boxes file only (a skipped frame: no video frame)."""
+        self._boxes.write(format_box(box) + '\n')
+        self.frames += 1
 
     def close(self) -> None:
         """Flush and close the files and the window."""
@@ -261,7 +266,13 @@ def run(args: argparse.Namespace) -> int:
             if not keep_going or outputs.frames == args.max_frames:
                 break
             rgb = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)
-            result = tracker.track(rgb)
+            try:
+                result = tracker.track(rgb)
+            except FrameSkipped as skipped:  # the previous box, as the node and eval do
+                print(f'{PROG}: warning: frame {outputs.frames} skipped: {skipped}',
+                      file=sys.stderr, flush=True)
+                outputs.skip(tracker.box_xywh)
+                continue
             keep_going = outputs.add(rgb, result.box_xywh, result.confidence,
                                      'lost' if result.lost else 'tracking')
     except FrameSourceError as error:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Callable, Protocol, Sequence
 
 import cv2
+from litetrack_ros.tracking.frame_guard import FrameSkipped
 import numpy as np
 
 Box = tuple[float, float, float, float]
@@ -159,6 +160,7 @@ class LiteTrackAdapter:
         self.info = info  # litetrack_ros.tracking.runtime.TrackerInfo when built from settings
         self._tracker = tracker
         self.last_confidence = float('nan')
+        self.last_lost = False  # the tracker's presence decision (litetrack-eval --absent-frames)
 
     @property
     def size_update_rate(self) -> float | None:
@@ -169,12 +171,22 @@ class LiteTrackAdapter:
     def init(self, image_bgr: np.ndarray, box_xywh: Sequence[float]) -> None:
         """Encode the template from the first frame."""
         self._tracker.initialize(cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB), tuple(box_xywh))
+        self._last_box = tuple(float(value) for value in box_xywh)
 
     def update(self, image_bgr: np.ndarray) -> Box:
-        """Track one frame (the network expects RGB, hence the conversion)."""
-        result = self._tracker.track(cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB))
+        """Track one frame (the network expects RGB, hence the conversion).
+
+        A frame the tracker's size guard skips (a 1 x 1 glitch in a folder) reports the
+        previous box, as the node publishes nothing for it; the track is untouched.
+        """
+        try:
+            result = self._tracker.track(cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB))
+        except FrameSkipped:
+            return self._last_box
         self.last_confidence = result.confidence
-        return tuple(float(value) for value in result.box_xywh)
+        self.last_lost = bool(getattr(result, 'lost', False))
+        self._last_box = tuple(float(value) for value in result.box_xywh)
+        return self._last_box
 
     def predict_at(self, image_bgr: np.ndarray, box_xywh: Sequence[float]) -> tuple[Box, float]:
         """Return the box and confidence found around ``box_xywh`` (``Tracker.predict_at``)."""
@@ -227,14 +239,16 @@ def litetrack_tracker(weights: str | Path | None = None, device: str = 'auto',
 
 # Tracking settings litetrack-eval can override, with their name suffixes.
 SETTING_LABELS = {'window_influence': 'w', 'scale_penalty_k': 'k',
-                  'score_weighted_size_update': 'sw'}
+                  'score_weighted_size_update': 'sw', 'lost_threshold': 'lt', 'lost_frames': 'lf',
+                  'redetect_threshold': 'rt', 'redetect_tiles': 'rd'}
 
 
 # Options each tracker kind accepts (``name`` is accepted by all of them).
 TRACKER_OPTIONS: dict[str, tuple[str, ...]] = {
     'litetrack': ('weights', 'device', 'precision', 'search_size', 'variant', 'size_update_rate',
                   'window_influence', 'scale_penalty_k', 'score_weighted_size_update',
-                  'compile'),
+                  'compile', 'lost_threshold', 'lost_frames', 'redetect_threshold',
+                  'redetect_tiles'),
     'mil': ('seeds',),
     'nano': ('backbone', 'head'),
     'vit': ('net',),
@@ -260,6 +274,12 @@ def _tracking_options(options: dict[str, str]) -> dict[str, Any]:
             _number(options, 'window_influence', float)
     if options.get('scale_penalty_k'):
         settings['scale_penalty_k'] = _number(options, 'scale_penalty_k', float)
+    for key in ('lost_threshold', 'redetect_threshold'):
+        if options.get(key):
+            settings[key] = _number(options, key, float)
+    for key in ('lost_frames', 'redetect_tiles'):
+        if options.get(key):
+            settings[key] = _number(options, key, int)
     text = options.get('score_weighted_size_update')
     if text:
         if text.lower() not in ('0', '1', 'true', 'false'):

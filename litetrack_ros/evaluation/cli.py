@@ -32,6 +32,7 @@ from litetrack_ros.evaluation.baselines import (
     TrackerSetupError,
 )
 from litetrack_ros.evaluation.datasets import DatasetError, discover_sequences, Sequence
+from litetrack_ros.evaluation.long_term import evaluate_long_term, format_long_term
 from litetrack_ros.evaluation.ranks import (
     RankError,
     run_as_rank,
@@ -66,7 +67,8 @@ TRACKER_HELP = (
     'tracker to evaluate, repeatable: KIND[:key=value,...]. Kinds: '
     'litetrack[:weights=PATH,device=auto|cpu|cuda,precision=auto|fp32|fp16|bf16,'
     'search_size=N,variant=B6,size_update_rate=R,window_influence=I|none,'
-    'scale_penalty_k=K,score_weighted_size_update=0|1,compile=1] (LiteTrack or LightTrack, '
+    'scale_penalty_k=K,score_weighted_size_update=0|1,compile=1,lost_threshold=T,lost_frames=N,'
+    'redetect_threshold=T,redetect_tiles=N] (LiteTrack or LightTrack, '
     'as the checkpoint says; no weights: an untrained network, named litetrack-untrained); '
     f'mil[:seeds=N] (random: run with seeds 0..N-1, default {DEFAULT_MIL_SEEDS}, reported as '
     'mean+-std); nano:backbone=PATH,head=PATH; vit:net=PATH. Every kind also takes name=LABEL.'
@@ -127,6 +129,11 @@ def build_parser() -> argparse.ArgumentParser:
                              f'{DEFAULT_SCALES_TEXT}) and report how much of the size error '
                              'the tracker keeps, and its per-frame size noise '
                              '(LiteTrack/LightTrack trackers; writes size_response.json)')
+    parser.add_argument('--absent-frames', type=int, default=None, metavar='N',
+                        help='instead of the usual benchmark: the long-term evaluation; each '
+                             'sequence gets N frames of another one (target absent) after its '
+                             'first third and resumes N frames later; LaSOT/GOT-10k absence '
+                             'flags count too (N=0: those alone); writes long_term.json')
     parser.add_argument('--size-frames', type=int, default=DEFAULT_FRAMES_PER_SEQUENCE,
                         metavar='N', help='frames sampled per sequence for --size-response '
                                           '(default: %(default)s)')
@@ -213,6 +220,16 @@ def run(args: argparse.Namespace, shard: bool = True) -> None:
         if world_size > 1 or args.workers > 1:
             raise UsageError('--size-response runs in one process (no --workers, no torchrun)')
         run_size_response(args, sequences, trackers)
+        return
+    if args.absent_frames is not None:
+        if world_size > 1 or args.workers > 1:
+            raise UsageError('--absent-frames runs in one process (no --workers, no torchrun)')
+        if args.absent_frames < 0:
+            raise UsageError('--absent-frames must be >= 0')
+        report = evaluate_long_term(trackers, sequences, args.absent_frames, args.out,
+                                    {t.name: tracker_settings(t) for t in trackers})
+        print(format_long_term(report))
+        print(f'wrote {args.out / "long_term.json"}')
         return
     options = {'max_frames': args.max_frames, 'resume': not args.no_resume,
                'progress': not args.no_progress, 'overwrite': args.overwrite}

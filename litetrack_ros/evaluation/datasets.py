@@ -22,7 +22,7 @@ from pathlib import Path
 import re
 import warnings
 
-import cv2
+from litetrack_ros.images.frame_reader import FrameSourceError, read_image_file
 import numpy as np
 
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp')
@@ -48,10 +48,10 @@ class Sequence:
 
     def load_frame(self, index: int) -> np.ndarray:
         """Read frame ``index`` (0-based) as a BGR uint8 image."""
-        image = cv2.imread(str(self.frame_paths[index]), cv2.IMREAD_COLOR)
-        if image is None:
-            raise DatasetError(f'cannot read image {self.frame_paths[index]}')
-        return image
+        try:  # bounded: regular files, sizes checked before decoding (frame_reader)
+            return read_image_file(self.frame_paths[index])
+        except FrameSourceError as error:
+            raise DatasetError(str(error)) from None
 
 
 def _natural_key(path: Path) -> list:

@@ -38,6 +38,7 @@ from litetrack_ros.evaluation.settings import (
     tracker_settings,
     write_settings,
 )
+from litetrack_ros.tracking.geometry import validate_box
 import numpy as np
 from tqdm import tqdm
 
@@ -156,6 +157,11 @@ def run_sequence(tracker: TrackerAdapter, sequence: Sequence, max_frames: int | 
         image = sequence.load_frame(index)
         start = perf_counter()
         if index == 0:
+            try:  # the same check as Tracker.initialize, for every tracker
+                validate_box(init_box, image.shape)
+            except ValueError as error:  # e.g. a first box outside the image
+                raise DatasetError(f'{sequence.name}: cannot initialise on the first frame '
+                                   f'({image.shape[1]} x {image.shape[0]}): {error}') from None
             tracker.init(image, tuple(float(value) for value in init_box))
             box = init_box
         else:

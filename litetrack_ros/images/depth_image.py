@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 from litetrack_ros.images.image_codec import (
     _as_byte_array,
+    _check_data_size,
     _check_size,
     ImageData,
     ImageDecodeError,
@@ -81,9 +82,7 @@ def check_depth_fields(encoding: str, height: int, width: int, step: int, size: 
     if step < row_bytes:
         raise ImageDecodeError(f'depth image step {step} is shorter than a row of {width} '
                                f'{encoding} pixels ({row_bytes} bytes)')
-    if size != height * step:
-        raise ImageDecodeError(f'depth image data has {size} bytes but height * step = '
-                               f'{height} * {step} = {height * step} bytes')
+    _check_data_size(size, height, step, np.dtype(type_code).itemsize, max_pixels)
 
 
 def depth_image(encoding: str, height: int, width: int, step: int, is_bigendian: bool,

@@ -18,11 +18,21 @@ import math
 import os
 from pathlib import Path
 import re
+import stat
 
 import cv2
+from litetrack_ros.images.image_codec import (
+    _check_size,
+    check_jpeg_work,
+    compressed_image_size,
+    ImageDecodeError,
+    MAX_PIXELS,
+)
 import numpy as np
 
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp', '.ppm', '.pgm')
+# Largest image file read (a 100-megapixel PNG is ~300 MB at worst).
+MAX_IMAGE_FILE_BYTES = 512 << 20
 # A folder of images has no frame rate of its own; 30 Hz is a camera's usual.
 FOLDER_FPS = 30.0
 # A camera has no file rate to copy into a recorded video either; its usual rate.
@@ -52,7 +62,7 @@ def open_frames(source: FrameSource) -> Iterator[tuple[int, np.ndarray]]:
     path = _existing_path(source)
     if path.is_dir():
         return _read_images(list_images(path))
-    return _read_capture(_open_capture(str(path), f'video {path}'))
+    return _read_capture(_open_capture(str(path), f'video {path}'), f'video {path}')
 
 
 def source_fps(source: FrameSource) -> float | None:
@@ -111,11 +121,51 @@ def _camera_index(source: FrameSource) -> int | None:
 
 
 def _existing_path(source: FrameSource) -> Path:
-    """Return the source as a Path, refusing one that does not exist."""
+    """Return the source as a Path, refusing one that does not exist or is not a file/folder.
+
+    A FIFO, socket or device would make the reader block or read forever; cameras
+    are opened by index.
+    """
     path = Path(os.fspath(source)).expanduser()
     if not path.exists():
         raise FileNotFoundError(f'no such video file or image folder: {path}')
+    if not (path.is_dir() or stat.S_ISREG(path.stat().st_mode)):
+        raise FrameSourceError(f'{path} is not a regular file or a folder (FIFOs and devices '
+                               'are refused: they can block forever; give a camera by index)')
     return path
+
+
+def read_image_file(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """Read an image file as BGR uint8 with bounded memory and time.
+
+    Regular files only (of at most ``MAX_IMAGE_FILE_BYTES``); a PNG or JPEG's size is
+    read from its header and checked against ``max_pixels`` before decoding, and a
+    JPEG with an absurd number of scans is refused (``image_codec``'s checks, shared
+    with the node). Raises FrameSourceError naming the file.
+    """
+    path = Path(path)
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise FrameSourceError(f'{path} is not a regular file')
+        if info.st_size > MAX_IMAGE_FILE_BYTES:
+            raise FrameSourceError(f'{path}: {info.st_size} bytes, more than the '
+                                   f'{MAX_IMAGE_FILE_BYTES} an image file may have')
+        data = np.frombuffer(path.read_bytes(), np.uint8)
+    except OSError as error:
+        raise FrameSourceError(f'cannot read image {path} ({error.strerror})') from None
+    try:
+        codec, width, height = compressed_image_size(data)
+        _check_size(height, width, max_pixels)
+        if codec == 'JPEG':
+            check_jpeg_work(data)
+    except ImageDecodeError as error:
+        if data[:2].tobytes() in (b'\xff\xd8', b'\x89P'):  # a PNG or JPEG that fails them
+            raise FrameSourceError(f'cannot read image {path}: {error}') from None
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    if image is None:
+        raise FrameSourceError(f'cannot read image {path}')
+    return image
 
 
 def _open_capture(target: str | int, description: str) -> cv2.VideoCapture:
@@ -129,13 +179,23 @@ def _open_capture(target: str | int, description: str) -> cv2.VideoCapture:
     return capture
 
 
-def _read_capture(capture: cv2.VideoCapture) -> Iterator[tuple[int, np.ndarray]]:
-    """Yield frames until the video ends or the camera stops delivering."""
+def _read_capture(capture: cv2.VideoCapture, description: str | None = None
+                  ) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield frames until the video ends or the camera stops delivering.
+
+    For a video file (``description`` given), stopping before the frame count its
+    container states is a corrupt or truncated frame: FrameSourceError, so that a
+    tool does not end as if the video were complete.
+    """
     try:
+        expected = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0) if description else 0
         index = 0
         while True:
             ok, frame = capture.read()
             if not ok or frame is None:
+                if 0 < index < expected:
+                    raise FrameSourceError(f'{description}: cannot decode frame {index} of '
+                                           f'its {expected} (corrupt or truncated)')
                 return
             yield index, frame
             index += 1
@@ -146,7 +206,4 @@ def _read_capture(capture: cv2.VideoCapture) -> Iterator[tuple[int, np.ndarray]]
 def _read_images(paths: list[Path]) -> Iterator[tuple[int, np.ndarray]]:
     """Yield the images in order, as three-channel BGR."""
     for index, path in enumerate(paths):
-        frame = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if frame is None:
-            raise FrameSourceError(f'cannot read image {path}')
-        yield index, frame
+        yield index, read_image_file(path)

@@ -96,10 +96,7 @@ def decode_image(encoding: str, height: int, width: int, step: int, is_bigendian
             f'step {step} is shorter than a row of {width} {encoding} pixels '
             f'({row_bytes} bytes)')
     buffer = _as_byte_array(data)
-    if buffer.size != height * step:
-        raise ImageDecodeError(
-            f'image data has {buffer.size} bytes but height * step = {height} * {step} = '
-            f'{height * step} bytes')
+    _check_data_size(buffer.size, height, step, bytes_per_pixel, max_pixels)
 
     # Rows may be padded beyond width * bytes_per_pixel: slice the padding off
     # as a strided view, then reinterpret each row's bytes as pixels. The view
@@ -144,6 +141,8 @@ def decode_compressed(format: str, data: ImageData, *,  # noqa: A002 - the messa
         raise ImageDecodeError(f'compressed image ({format!r}) has no data')
     codec, width, height = compressed_image_size(buffer)
     _check_size(height, width, max_pixels)
+    if codec == 'JPEG':
+        check_jpeg_work(buffer)
     try:
         image = cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED)
     except cv2.error as error:
@@ -173,6 +172,11 @@ _PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
 # JPEG start-of-frame markers (baseline, progressive, lossless, arithmetic): they
 # carry the image size. 0xC4 (DHT), 0xC8 (JPG) and 0xCC (DAC) are not frames.
 _JPEG_FRAME_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+# Steps of the JPEG header walk (segments, fill bytes) before the frame header;
+# camera JPEGs have under 20 segments there.
+MAX_JPEG_HEADER_SEGMENTS = 256
+# Scans of one JPEG (baseline: 1-4, libjpeg's progressive: 10 for colour).
+MAX_JPEG_SCANS = 32
 # Markers without a length field: TEM, RSTn, SOI, EOI.
 _JPEG_STANDALONE = frozenset({0x01, *range(0xD0, 0xDA)})
 
@@ -200,8 +204,19 @@ def compressed_image_size(data: ImageData) -> tuple[str, int, int]:
 
 def _jpeg_size(raw: np.ndarray) -> tuple[int, int]:
     """Walk the JPEG marker segments up to the first start-of-frame."""
+    return _jpeg_frame(raw)[:2]
+
+
+def _jpeg_frame(raw: np.ndarray) -> tuple[int, int, int]:
+    """Return ``(width, height, frame marker)`` from the segments before the frame header.
+
+    At most ``MAX_JPEG_HEADER_SEGMENTS`` steps (segments or fill bytes): the walk is
+    O(header), never a Python loop over a payload of fill bytes or tiny segments.
+    """
     position, size = 2, raw.size
-    while position + 4 <= size:
+    for _ in range(MAX_JPEG_HEADER_SEGMENTS):
+        if position + 4 > size:
+            break
         if raw[position] != 0xFF:
             raise ImageDecodeError(f'JPEG marker expected at byte {position}')
         marker = int(raw[position + 1])
@@ -219,11 +234,28 @@ def _jpeg_size(raw: np.ndarray) -> tuple[int, int]:
                 break
             height = (int(raw[position + 5]) << 8) | int(raw[position + 6])
             width = (int(raw[position + 7]) << 8) | int(raw[position + 8])
-            return width, height
+            return width, height, marker
         if marker == 0xDA:  # start of scan before any frame header
             raise ImageDecodeError('JPEG scan data before its frame header')
         position += 2 + length
+    else:
+        raise ImageDecodeError(f'JPEG with more than {MAX_JPEG_HEADER_SEGMENTS} segments '
+                               'before its frame header (crafted?)')
     raise ImageDecodeError('JPEG without a frame header (truncated or corrupt)')
+
+
+def check_jpeg_work(raw: np.ndarray) -> None:
+    """Refuse a JPEG whose decoding costs far more than its pixels: too many scans.
+
+    Each scan of a progressive JPEG passes over the whole image again; a few hundred
+    KB can hold thousands of scans (seconds to minutes of decoding). Scans start with
+    the marker FF DA, which never occurs inside entropy-coded data (FF is stuffed as
+    FF 00), so they are counted with one vectorised pass over the bytes.
+    """
+    scans = int(np.count_nonzero((raw[:-1] == 0xFF) & (raw[1:] == 0xDA)))
+    if scans > MAX_JPEG_SCANS:
+        raise ImageDecodeError(f'JPEG with {scans} scans (more than {MAX_JPEG_SCANS}): '
+                               'refused, its decoding would take too long')
 
 
 def _first_line(error: Exception) -> str:
@@ -245,32 +277,49 @@ def decode_message(message: Any, max_pixels: int = MAX_PIXELS) -> np.ndarray:
                         max_pixels=max_pixels)
 
 
-def check_message(message: Any, max_pixels: int = MAX_PIXELS) -> None:
+def check_message(message: Any, max_pixels: int = MAX_PIXELS) -> tuple[int, int]:
     """Cheap checks of an Image/CompressedImage before it is kept or decoded.
 
-    Looks only at the fields (and a compressed image's header), copies nothing,
-    and raises the ``ImageDecodeError`` that decoding would raise for a wrong
-    encoding, size, step or data length; a message that passes may still fail
-    to decode (corrupt compressed data).
+    Looks only at the fields (and a compressed image's header: O(header), never
+    the payload), copies nothing, and raises the ``ImageDecodeError`` that decoding
+    would raise for a wrong encoding, size, step or data length; a message that
+    passes may still fail to decode (corrupt compressed data). Returns the image's
+    ``(height, width)``.
     """
     if hasattr(message, 'format'):  # CompressedImage
         if 'compresseddepth' in str(message.format).lower():
             raise ImageDecodeError(f'compressedDepth images are not supported '
-                                   f'(format {message.format!r})')
+                                   f'(format {str(message.format)[:80]!r})')
         _, width, height = compressed_image_size(message.data)
         _check_size(height, width, max_pixels)
-        return
+        return height, width
     height, width, step = int(message.height), int(message.width), int(message.step)
     pixel_format = _pixel_format(str(message.encoding))
     _check_size(height, width, max_pixels)
-    row_bytes = width * pixel_format.channels * np.dtype(pixel_format.dtype).itemsize
+    pixel_bytes = pixel_format.channels * np.dtype(pixel_format.dtype).itemsize
+    row_bytes = width * pixel_bytes
     if step < row_bytes:
         raise ImageDecodeError(f'step {step} is shorter than a row of {width} '
-                               f'{message.encoding} pixels ({row_bytes} bytes)')
-    size = len(message.data)
+                               f'{str(message.encoding)[:40]} pixels ({row_bytes} bytes)')
+    _check_data_size(len(message.data), height, step, pixel_bytes, max_pixels)
+    return height, width
+
+
+def _check_data_size(size: int, height: int, step: int, pixel_bytes: int,
+                     max_pixels: int) -> None:
+    """Refuse data that does not match ``height * step``, or more than the pixels allow.
+
+    A frame's memory is bounded by ``max_pixels`` times its pixel size whatever its
+    ``step``: a 1 x 1 image with a step of 100 MB is refused like a 100 MB image.
+    """
+    limit = min(int(max_pixels), MAX_PIXELS) * pixel_bytes
     if size != height * step:
         raise ImageDecodeError(f'image data has {size} bytes but height * step = '
                                f'{height} * {step} = {height * step} bytes')
+    if size > limit:
+        raise ImageDecodeError(f'image data of {size} bytes (step {step}) is more than the '
+                               f'{limit} bytes that {min(int(max_pixels), MAX_PIXELS)} '
+                               'pixels take (padding this large is refused)')
 
 
 def encode_rgb8(image: np.ndarray) -> EncodedImage:

@@ -3,14 +3,9 @@
 """Load and save LiteTrack and LightTrack weights without executing anything stored in them.
 
 Official checkpoints are ``torch.save`` pickles of a dict whose ``'net'`` entry is the
-state dict and whose other entries hold pickled trainer objects (settings, statistics)
-of classes that do not exist here.  They are read with a restricted unpickler: it
-rebuilds tensors and plain containers, and replaces every other pickled global with an
-inert placeholder class, so that nothing named in the file is ever imported or called.
-Objects of unknown classes (what trainers pickle) become placeholders; a pickle that
-*calls* a global outside the allow-list (``os.system``, ``eval``, ``subprocess.Popen``...,
-the way every pickle exploit works) is refused with :class:`UnsafeCheckpointError`
-naming it, because no legitimate checkpoint does that.  ``.safetensors`` files hold
+state dict; they are read by ``litetrack_ros.model.torch_file`` (a restricted unpickler
+with a memory budget: nothing in the file runs, nothing larger than the file is built).
+``.safetensors`` files hold
 tensors only and are the preferred format; :func:`save_safetensors` records the
 config (and the model family) in their
 metadata.
@@ -23,20 +18,13 @@ metadata or recognised from the key names; :func:`load_model` builds the right n
 
 from __future__ import annotations
 
-import _codecs
-import _compat_pickle
-import builtins
-import collections
 import json
 import math
 import os
 from pathlib import Path
-import pickle
 import re
 import struct
-import types
 from typing import Any, NamedTuple
-import zipfile
 
 from litetrack_ros.model.config import (
     LightTrackConfig,
@@ -45,8 +33,10 @@ from litetrack_ros.model.config import (
     official_num_interaction,
 )
 from litetrack_ros.model.errors import CheckpointError, UnsafeCheckpointError
+from litetrack_ros.model.files import open_regular, quoted, shorten
 from litetrack_ros.model.lighttrack import LightTrack
 from litetrack_ros.model.litetrack import LiteTrack
+from litetrack_ros.model.torch_file import load_pickled, RestrictedUnpickler, UnresolvedGlobal
 import safetensors
 import safetensors.torch
 import torch
@@ -65,6 +55,8 @@ FAMILIES: dict[str, tuple[type, type]] = {
 LIGHTTRACK_PREFIXES = ('features.', 'neck.BN_', 'feature_fusor.', 'head.')
 # Keys under which training scripts commonly store the state dict, in order of preference.
 STATE_DICT_KEYS = ('net', 'model', 'state_dict')
+# Longest config JSON accepted in safetensors metadata (ours is ~600 characters).
+MAX_CONFIG_METADATA_CHARS = 1 << 16
 # How many key names an error message lists before summarising the rest.
 MAX_LISTED_KEYS = 10
 
@@ -78,132 +70,12 @@ class Checkpoint(NamedTuple):
     config: NetworkConfig
 
 
-# --------------------------------------------------------------------------- unpickling
-
-
-class UnresolvedGlobal:
-    """Inert stand-in for a pickled global that the loader refuses to import.
-
-    The unpickler creates one subclass per global name.  Instances made the way
-    pickle rebuilds objects of a class (``cls.__new__``, then state) ignore every
-    piece of state they receive, so an object graph referring to unknown classes still
-    loads.  *Calling* the placeholder (pickle's REDUCE, INST and OBJ) raises
-    :class:`UnsafeCheckpointError`, except for the few data constructors listed in
-    ``INERT_CALLS``; nothing the pickle names can run either way.
-    """
-
-    pickled_name = ''
-    inert_call = False
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        if not self.inert_call:
-            raise UnsafeCheckpointError(self.pickled_name)
-
-    def __setstate__(self, state: Any) -> None:
-        pass
-
-    # Pickled dict and list subclasses are filled through these.
-    def __setitem__(self, key: Any, value: Any) -> None:
-        pass
-
-    def append(self, item: Any) -> None:
-        """Ignore an item (pickle's APPEND on a list subclass)."""
-
-    def extend(self, items: Any) -> None:
-        """Ignore items (pickle's APPENDS on a list subclass)."""
-
-    def __repr__(self) -> str:
-        return f'<unresolved {self.pickled_name}>'
-
-
-# Globals that legitimate checkpoints call while unpickling although they are not
-# rebuilt here: data constructors (NumPy arrays and scalars in trainer statistics,
-# protocol 0/1 object rebuilding, plain value classes).  They stay inert placeholders.
-INERT_CALLS = frozenset({
-    ('copyreg', '_reconstructor'),
-    ('numpy', 'dtype'), ('numpy', 'ndarray'),
-    ('numpy.core.multiarray', '_reconstruct'), ('numpy._core.multiarray', '_reconstruct'),
-    ('numpy.core.multiarray', 'scalar'), ('numpy._core.multiarray', 'scalar'),
-    ('argparse', 'Namespace'), ('types', 'SimpleNamespace'),
-    ('pathlib', 'Path'), ('pathlib', 'PosixPath'), ('pathlib', 'WindowsPath'),
-    ('datetime', 'datetime'), ('datetime', 'date'), ('datetime', 'timedelta'),
-})
-
-
-def _placeholder(module: str, name: str) -> type:
-    qualified = f'{module}.{name}'
-    # Only strings are recorded: the placeholder holds nothing that can be called.
-    return type(name if name.isidentifier() else 'Unresolved', (UnresolvedGlobal,),
-                {'pickled_name': qualified, 'inert_call': (module, name) in INERT_CALLS,
-                 '__module__': __name__, '__slots__': ()})
-
-
-def _allowed_globals() -> dict[tuple[str, str], Any]:
-    allowed: dict[tuple[str, str], Any] = {
-        ('collections', 'OrderedDict'): collections.OrderedDict,
-        ('collections', 'defaultdict'): collections.defaultdict,
-        ('collections', 'Counter'): collections.Counter,
-        # Protocol-2 pickles store bytes as _codecs.encode(str, 'latin1').
-        ('_codecs', 'encode'): _codecs.encode,
-        ('torch', 'Size'): torch.Size,
-        ('torch', 'device'): torch.device,
-        ('torch', 'Tensor'): torch.Tensor,
-        ('torch.nn.parameter', 'Parameter'): nn.Parameter,
-        ('torch._tensor', '_rebuild_from_type_v2'): torch._tensor._rebuild_from_type_v2,
-    }
-    for name in ('set', 'frozenset', 'dict', 'list', 'tuple', 'int', 'float', 'complex',
-                 'bool', 'str', 'bytes', 'bytearray', 'slice', 'range'):
-        allowed['builtins', name] = getattr(builtins, name)
-    for name in ('_rebuild_tensor', '_rebuild_tensor_v2', '_rebuild_tensor_v3',
-                 '_rebuild_parameter', '_rebuild_parameter_with_state'):
-        function = getattr(torch._utils, name, None)
-        if function is not None:
-            allowed['torch._utils', name] = function
-    for name in dir(torch):
-        value = getattr(torch, name)
-        if isinstance(value, torch.dtype):
-            allowed['torch', name] = value
-    return allowed
-
-
-_ALLOWED_GLOBALS = _allowed_globals()
-
-
-class RestrictedUnpickler(pickle.Unpickler):
-    """Unpickler that resolves only an allow-list of globals; the rest become placeholders."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        """Return the allowed global ``module.name``, or an inert placeholder class."""
-        # Protocol 0-2 pickles (torch.save uses 2) name Python 2 modules ('__builtin__');
-        # the default find_class maps them, so an override has to do it too.
-        if (module, name) in _compat_pickle.NAME_MAPPING:
-            module, name = _compat_pickle.NAME_MAPPING[module, name]
-        else:
-            module = _compat_pickle.IMPORT_MAPPING.get(module, module)
-        # Never import or look up anything named by the file outside the allow-list.
-        found = _ALLOWED_GLOBALS.get((module, name))
-        if found is not None:
-            return found
-        return _placeholder(module, name)
-
-
-def _restricted_load(file: Any, **kwargs: Any) -> Any:
-    return RestrictedUnpickler(file, **kwargs).load()
-
-
-# torch.load takes a module-like object with Unpickler and load; it subclasses our
-# Unpickler to map storages and then defers to our find_class for everything else.
-restricted_pickle = types.ModuleType('litetrack_restricted_pickle')
-restricted_pickle.Unpickler = RestrictedUnpickler
-restricted_pickle.load = _restricted_load
-restricted_pickle.UnpicklingError = pickle.UnpicklingError
-
-
 # --------------------------------------------------------------------------- reading
 
 
 def _truncated(names: list[str]) -> str:
-    listed = ', '.join(names[:MAX_LISTED_KEYS])
+    listed = ', '.join(quoted(name) if not isinstance(name, str) or len(name) > 200 else name
+                       for name in names[:MAX_LISTED_KEYS])
     if len(names) > MAX_LISTED_KEYS:
         listed += f', ... ({len(names) - MAX_LISTED_KEYS} more)'
     return listed
@@ -211,12 +83,13 @@ def _truncated(names: list[str]) -> str:
 
 def _is_safetensors(path: Path) -> bool:
     # Layout: u64 little-endian header length, then a JSON header starting with '{'.
-    with open(path, 'rb') as file:
+    with open_regular(path) as file:
         head = file.read(9)
+        size = os.fstat(file.fileno()).st_size
     if len(head) < 9:
         return False
     (header_length,) = struct.unpack('<Q', head[:8])
-    return head[8:9] == b'{' and 8 + header_length <= path.stat().st_size
+    return head[8:9] == b'{' and 8 + header_length <= size
 
 
 def _read_safetensors(path: Path) -> tuple[dict[str, Tensor], NetworkConfig | None]:
@@ -225,43 +98,30 @@ def _read_safetensors(path: Path) -> tuple[dict[str, Tensor], NetworkConfig | No
             metadata = file.metadata() or {}
             state_dict = {key: file.get_tensor(key) for key in file.keys()}
     except Exception as error:  # safetensors raises several unrelated types
-        raise CheckpointError(f'{path}: not a readable safetensors file ({error})') from error
-    config = None
+        raise CheckpointError(f'{path}: not a readable safetensors file '
+                              f'({shorten(str(error))})') from None
+    return state_dict, _metadata_config(path, metadata)
+
+
+def _metadata_config(path: Path, metadata: dict[str, str]) -> NetworkConfig | None:
+    """Return the config stored in safetensors metadata (None: none stored)."""
     family = metadata.get(FAMILY_METADATA_KEY, ModelConfig.family)
     if family not in FAMILIES:
-        raise CheckpointError(f'{path}: unknown model family {family!r} in the metadata '
-                              f'(known: {", ".join(FAMILIES)})')
-    if CONFIG_METADATA_KEY in metadata:
-        config_class = FAMILIES[family][0]
-        try:
-            config = config_class.from_dict(json.loads(metadata[CONFIG_METADATA_KEY]))
-        except (ValueError, TypeError) as error:
-            raise CheckpointError(
-                f'{path}: bad {CONFIG_METADATA_KEY} metadata: {error}') from error
-    return state_dict, config
-
-
-def load_pickled(path: PathLike) -> Any:
-    """Unpickle a ``torch.save`` file (zip or legacy format) without running its code.
-
-    Tensors and plain containers are rebuilt on CPU; other objects become inert
-    :class:`UnresolvedGlobal` instances.  Raises :class:`CheckpointError`.
-    """
-    path = Path(path)
-    if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-        # torch.load hands TorchScript archives to torch.jit.load, which runs their code.
-        if any(name.endswith('/constants.pkl') or name == 'constants.pkl' for name in names):
-            raise CheckpointError(f'{path}: TorchScript archives are not supported')
+        raise CheckpointError(f'{path}: unknown model family {quoted(family, 60)} in the '
+                              f'metadata (known: {", ".join(FAMILIES)})')
+    if CONFIG_METADATA_KEY not in metadata:
+        return None
+    text = metadata[CONFIG_METADATA_KEY]
     try:
-        return torch.load(path, map_location='cpu', pickle_module=restricted_pickle,
-                          weights_only=False)
-    except UnsafeCheckpointError as error:
-        raise UnsafeCheckpointError(error.global_name, path) from None
-    except Exception as error:  # torch, zip and pickle errors of many types
-        raise CheckpointError(f'{path}: not a readable PyTorch checkpoint '
-                              f'({type(error).__name__}: {error})') from error
+        if len(text) > MAX_CONFIG_METADATA_CHARS:
+            raise ValueError(f'{len(text)} characters')
+        values = json.loads(text)
+        if not isinstance(values, dict):
+            raise ValueError(f'a JSON {type(values).__name__}, not an object')
+        return FAMILIES[family][0].from_dict(values)
+    except (ValueError, TypeError, OverflowError, RecursionError) as error:
+        raise CheckpointError(f'{path}: bad {CONFIG_METADATA_KEY} metadata: '
+                              f'{shorten(str(error))}') from None
 
 
 def _is_tensor_dict(value: Any) -> bool:
@@ -295,15 +155,14 @@ def _read_lighttrack_ir_folder(folder: Path) -> Checkpoint:
 
 def _read_vittrack_onnx(path: Path) -> Checkpoint:
     from litetrack_ros.model.vittrack_onnx import read_vittrack_onnx, VitTrackOnnxError
-    if not path.is_file():
-        raise CheckpointError(f'{path}: no such file')
     try:
         state_dict, config = read_vittrack_onnx(path)
     except ImportError as error:
         raise CheckpointError(f'{path}: reading ONNX needs the onnx package '
                               '(pip install onnx)') from error
     except VitTrackOnnxError as error:
-        raise CheckpointError(f'{path}: not the VitTrack network: {error}') from error
+        raise CheckpointError(f'{path}: not the VitTrack network: '
+                              f'{shorten(str(error), 300)}') from None
     return Checkpoint(state_dict, config)
 
 
@@ -316,7 +175,7 @@ def _strip_prefix(state_dict: dict[str, Tensor], prefix: str = 'module.') -> dic
 
 def _read(path: PathLike) -> tuple[dict[str, Tensor], NetworkConfig | None]:
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise CheckpointError(f'{path}: no such file')
     if _is_safetensors(path):
         state_dict, config = _read_safetensors(path)
@@ -547,4 +406,6 @@ __all__ = [
     'network_class',
     'save_safetensors',
     'RestrictedUnpickler',
+    'UnresolvedGlobal',
+    'UnsafeCheckpointError',
 ]

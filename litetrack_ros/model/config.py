@@ -20,10 +20,32 @@ from typing import Any, ClassVar
 # Fields that say how to track with a network rather than what the network is.
 SELECTION_FIELDS = ('window_influence', 'scale_penalty_k', 'size_update_rate',
                     'score_weighted_size_update')
-TRACKING_FIELDS = ('template_factor', 'search_factor') + SELECTION_FIELDS
-LIGHTTRACK_TRACKING_FIELDS = ('context_amount',) + SELECTION_FIELDS
+# When the target counts as absent and how it is found again (litetrack_ros.tracking.redetect),
+# chosen on validation data for each set of weights.
+PRESENCE_FIELDS = ('lost_threshold', 'lost_frames', 'redetect_threshold', 'redetect_tiles')
+TRACKING_FIELDS = ('template_factor', 'search_factor') + SELECTION_FIELDS + PRESENCE_FIELDS
+LIGHTTRACK_TRACKING_FIELDS = ('context_amount',) + SELECTION_FIELDS + PRESENCE_FIELDS
 # Narrowest LiteTrack width for which 'auto' picks bf16 on a CPU (ModelConfig.cpu_bf16_pays).
 BF16_MIN_WIDTH = 768
+# Largest template or search crop side in px (the node's search_size parameter, the CLIs'
+# --search-size and the sizes stored in or inferred from checkpoints).
+MAX_CROP_SIZE = 512
+# Type and range of each field, far beyond any real network: a config from a file or a
+# command line cannot ask for a network that takes gigabytes or minutes to build.
+MODEL_LIMITS: dict[str, tuple[type, float, float]] = {
+    'depth': (int, 1, 64), 'num_interaction': (int, 1, 64), 'embed_dim': (int, 1, 4096),
+    'num_heads': (int, 1, 128), 'mlp_ratio': (float, 0, 16), 'patch_size': (int, 1, 64),
+    'template_size': (int, 1, MAX_CROP_SIZE), 'search_size': (int, 1, MAX_CROP_SIZE),
+    'head_channels': (int, 8, 4096), 'pretrain_grid': (int, 1, 64),
+    'norm_eps': (float, 0, 1), 'size_update_rate': (float, 0, 1),
+    'template_factor': (float, 0, 16), 'search_factor': (float, 0, 16),
+    'scale_penalty_k': (float, 0, 1e6),
+}
+LIGHTTRACK_LIMITS: dict[str, tuple[type, float, float]] = {
+    'template_size': (int, 1, MAX_CROP_SIZE), 'search_size': (int, 1, MAX_CROP_SIZE),
+    'context_amount': (float, 0, 4), 'size_update_rate': (float, 0, 1),
+    'scale_penalty_k': (float, 0, 1e6),
+}
 # Patch-embedding stems of LiteTrack networks (see ModelConfig.stem).
 STEMS = ('patch', 'conv')
 # Sources of the interaction layers' template keys/values (see ModelConfig.template_kv).
@@ -83,11 +105,20 @@ class ModelConfig:
     scale_penalty_k: float = 0.0
     # Size update rate multiplied by the chosen cell's (penalised) score.
     score_weighted_size_update: bool = False
+    # Presence (see PRESENCE_FIELDS): score below which a frame is a miss (None: the
+    # tracker's default), misses in a row that make the target lost (None: 5), score a
+    # lost target must reach again to be resumed (None: the lost threshold), search tiles
+    # per frame of the global re-detection while lost (0: off).
+    lost_threshold: float | None = None
+    lost_frames: int | None = None
+    redetect_threshold: float | None = None
+    redetect_tiles: int = 0
 
     family: ClassVar[str] = 'litetrack'
     tracking_fields: ClassVar[tuple[str, ...]] = TRACKING_FIELDS
 
     def __post_init__(self) -> None:
+        _check_limits(self, MODEL_LIMITS)
         if self.depth < 1:
             raise ValueError(f'depth must be >= 1, got {self.depth}')
         if not 1 <= self.num_interaction <= self.depth:
@@ -177,6 +208,18 @@ class ModelConfig:
         return _from_dict(cls, values)
 
 
+def _check_limits(config: Any, limits: dict[str, tuple[type, float, float]]) -> None:
+    """Check each field's type and range, before any is used (files set them too)."""
+    for name, (kind, low, high) in limits.items():
+        value = getattr(config, name)
+        if kind is int and (not isinstance(value, int) or isinstance(value, bool)):
+            raise ValueError(f'{name} must be an integer, got {value!r:.40}')
+        if kind is float and (not isinstance(value, (int, float)) or isinstance(value, bool)):
+            raise ValueError(f'{name} must be a number, got {value!r:.40}')
+        if not low <= value <= high:  # False for NaN
+            raise ValueError(f'{name} must be in [{low:g}, {high:g}], got {value!r:.40}')
+
+
 def _check_tracking_fields(config: Any) -> None:
     if not 0 < config.size_update_rate <= 1:
         raise ValueError(f'size_update_rate must be in (0, 1], got {config.size_update_rate}')
@@ -188,6 +231,17 @@ def _check_tracking_fields(config: Any) -> None:
     if not isinstance(config.score_weighted_size_update, bool):
         raise ValueError('score_weighted_size_update must be true or false, got '
                          f'{config.score_weighted_size_update!r}')
+    for name in ('lost_threshold', 'redetect_threshold'):
+        value = getattr(config, name)
+        if value is not None and not 0 <= value <= 1:
+            raise ValueError(f'{name} must be None or in [0, 1], got {value}')
+    frames = config.lost_frames
+    if frames is not None and (isinstance(frames, bool) or not isinstance(frames, int)
+                               or frames < 1):
+        raise ValueError(f'lost_frames must be None or an integer >= 1, got {frames!r}')
+    if isinstance(config.redetect_tiles, bool) or not isinstance(config.redetect_tiles, int) \
+            or config.redetect_tiles < 0:
+        raise ValueError(f'redetect_tiles must be an integer >= 0, got {config.redetect_tiles!r}')
 
 
 def _architecture(config: Any, tracking_fields: tuple[str, ...]) -> Any:
@@ -224,6 +278,10 @@ class LightTrackConfig:
     scale_penalty_k: float = 0.062
     size_update_rate: float = 0.765
     score_weighted_size_update: bool = True
+    lost_threshold: float | None = None
+    lost_frames: int | None = None
+    redetect_threshold: float | None = None
+    redetect_tiles: int = 0
 
     family: ClassVar[str] = 'lighttrack'
     tracking_fields: ClassVar[tuple[str, ...]] = LIGHTTRACK_TRACKING_FIELDS
@@ -241,6 +299,7 @@ class LightTrackConfig:
             if size < self.stride or size % self.stride:
                 raise ValueError(
                     f'{name} ({size}) must be a positive multiple of the stride ({self.stride})')
+        _check_limits(self, LIGHTTRACK_LIMITS)
         if not 0 <= self.context_amount <= 4:
             raise ValueError(f'context_amount must be in [0, 4], got {self.context_amount}')
         _check_tracking_fields(self)

@@ -29,6 +29,7 @@ node or shape that does not fit raises :class:`CheckpointError` naming it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import math
 import os
 from pathlib import Path
 from typing import Iterator
@@ -36,6 +37,7 @@ import xml.etree.ElementTree as ET
 
 from litetrack_ros.model.config import LightTrackConfig
 from litetrack_ros.model.errors import CheckpointError
+from litetrack_ros.model.files import quoted, read_regular, shorten
 from litetrack_ros.model.lighttrack import (
     CLS_SCALE,
     DepthwiseSeparable,
@@ -52,6 +54,10 @@ IR_FILES = ('z_feature', 'x_feature', 'head')
 # ImageNet statistics the IR applies to 0..255 RGB values.
 IMAGENET_MEAN_255 = np.array((0.485, 0.456, 0.406)) * 255
 IMAGENET_STD_255 = np.array((0.229, 0.224, 0.225)) * 255
+# Largest .xml and .bin accepted (LightTrack-M's are ~0.3 MB and ~4 MB).
+MAX_XML_BYTES = 64 << 20
+MAX_BIN_BYTES = 512 << 20
+MAX_CONSTANT_DIMS = 8
 _DTYPES = {'f16': np.float16, 'f32': np.float32, 'f64': np.float64, 'i64': np.int64,
            'i32': np.int32, 'u64': np.uint64, 'u8': np.uint8, 'i8': np.int8}
 
@@ -60,6 +66,14 @@ def is_lighttrack_ir(path: PathLike) -> bool:
     """Whether ``path`` is a folder holding the three LightTrack IR networks."""
     folder = Path(path)
     return folder.is_dir() and all((folder / f'{name}.xml').is_file() for name in IR_FILES)
+
+
+def _integer(text: str | None, what: str) -> int:
+    """Parse a non-negative integer attribute of the IR; else :class:`CheckpointError`."""
+    value = (text or '').strip()
+    if not value.isdigit() or len(value) > 18:
+        raise CheckpointError(f'bad {what} {quoted(text, 40)} in the IR')
+    return int(value)
 
 
 @dataclass
@@ -80,32 +94,39 @@ class Graph:
     def __init__(self, xml_path: Path) -> None:
         self.path = xml_path
         bin_path = xml_path.with_suffix('.bin')
+        # Regular files of bounded size only: a FIFO or a device would block or never end.
+        xml_text = read_regular(xml_path, MAX_XML_BYTES)
+        self._blob = read_regular(bin_path, MAX_BIN_BYTES)
         try:
-            root = ET.parse(xml_path).getroot()
-            self._blob = bin_path.read_bytes()
-        except (ET.ParseError, OSError) as error:
-            raise CheckpointError(f'{xml_path}: not a readable OpenVINO IR ({error})') from error
+            root = ET.fromstring(xml_text)
+        except (ET.ParseError, ValueError, RecursionError) as error:
+            raise CheckpointError(f'{xml_path}: not a readable OpenVINO IR '
+                                  f'({shorten(str(error))})') from None
         self.nodes: dict[str, Node] = {}
         for layer in root.iter('layer'):
             data = layer.find('data')
-            self.nodes[layer.get('id')] = Node(layer.get('id'), layer.get('type'),
-                                               layer.get('name', ''),
-                                               dict(data.attrib) if data is not None else {})
+            node_id = layer.get('id')
+            if node_id is None or node_id in self.nodes:
+                raise CheckpointError(f'{xml_path}: a layer without an id, or a repeated id '
+                                      f'{quoted(node_id, 40)}')
+            self.nodes[node_id] = Node(node_id, layer.get('type', ''), layer.get('name', ''),
+                                       dict(data.attrib) if data is not None else {})
         edges = root.find('edges')
         ports: dict[str, dict[int, str]] = {}
         for edge in edges.iter('edge') if edges is not None else ():
             source, target = edge.get('from-layer'), edge.get('to-layer')
             if source not in self.nodes or target not in self.nodes:
-                raise CheckpointError(
-                    f'{xml_path}: edge between unknown layers {source} -> {target}')
-            ports.setdefault(target, {})[int(edge.get('to-port'))] = source
+                raise CheckpointError(f'{xml_path}: edge between unknown layers '
+                                      f'{quoted(source, 40)} -> {quoted(target, 40)}')
+            ports.setdefault(target, {})[_integer(edge.get('to-port'), 'to-port')] = source
             self.nodes[source].consumers.append(target)
         for target, by_port in ports.items():
             self.nodes[target].inputs = [by_port[port] for port in sorted(by_port)]
 
     def describe(self, node: Node) -> str:
         """Name a node for error messages."""
-        return f'{self.path.name}: layer {node.id} ({node.type} {node.name!r})'
+        return (f'{self.path.name}: layer {shorten(node.id, 40)} ({shorten(node.type, 40)} '
+                f'{quoted(node.name, 80)})')
 
     def parameter(self, name: str) -> Node:
         """Return the input layer called ``name``."""
@@ -126,13 +147,15 @@ class Graph:
         if dtype is None:
             raise CheckpointError(
                 f'{self.describe(node)}: unsupported type {attrs.get("element_type")}')
-        shape = [int(s) for s in attrs.get('shape', '').split(',') if s.strip()]
-        offset, size = int(attrs['offset']), int(attrs['size'])
-        count = int(np.prod(shape)) if shape else 1
-        if count == 0:
-            return np.zeros(shape, dtype)
-        if size != count * np.dtype(dtype).itemsize or offset + size > len(self._blob):
-            raise CheckpointError(f'{self.describe(node)}: constant does not fit the .bin file')
+        # Python integers (no overflow), checked against the .bin before anything is built.
+        shape = [_integer(s, 'shape') for s in attrs.get('shape', '').split(',') if s.strip()]
+        offset = _integer(attrs.get('offset'), 'offset')
+        size = _integer(attrs.get('size'), 'size')
+        count = math.prod(shape)
+        if len(shape) > MAX_CONSTANT_DIMS or size != count * np.dtype(dtype).itemsize \
+                or offset + size > len(self._blob):
+            raise CheckpointError(f'{self.describe(node)}: constant of shape '
+                                  f'{quoted(shape, 80)} does not fit the .bin file')
         return np.frombuffer(self._blob, dtype, count, offset).reshape(shape)
 
     def data_consumers(self, node: Node) -> list[Node]:
@@ -238,12 +261,14 @@ def _check_preprocessing(walker: Walker, node: Node) -> Node:
     indices = walker.graph.nodes[gather.inputs[1]]
     if indices.type == 'Range':
         start, stop, step = (int(walker.graph.constant(i).reshape(())) for i in indices.inputs)
-        order = list(range(start, stop, step))
+        channels = range(start, stop, step)
+        order = list(channels) if len(channels) <= 3 else [start, stop, step]
     else:
         order = walker.graph.constant(gather.inputs[1]).reshape(-1).tolist()
     axis = walker.graph.constant(gather.inputs[2]).reshape(-1).tolist()
     if order != [2, 1, 0] or axis != [3]:
-        raise walker.fail(gather, f'expected the BGR -> RGB channel swap, got {order} on {axis}')
+        raise walker.fail(gather, 'expected the BGR -> RGB channel swap, got '
+                                  f'{quoted(order, 80)} on {quoted(axis, 40)}')
     subtract = walker.next(gather, 'Subtract')
     divide = walker.next(subtract, 'Divide')
     for layer, expected in ((subtract, IMAGENET_MEAN_255), (divide, IMAGENET_STD_255)):
@@ -436,6 +461,15 @@ def read_lighttrack_ir(folder: PathLike, config: LightTrackConfig | None = None
                               f'{", ".join(n + ".xml/.bin" for n in IR_FILES)})')
     with torch.device('meta'):
         model = LightTrack(config)
+    try:
+        return _convert(folder, model)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError,
+            RecursionError) as error:  # a graph of the wrong shape, whatever the step
+        raise CheckpointError(f'{folder}: the IR does not match LightTrack-M '
+                              f'({type(error).__name__}: {shorten(str(error))})') from None
+
+
+def _convert(folder: Path, model: LightTrack) -> dict[str, Tensor]:
     graphs = {name: Graph(folder / f'{name}.xml') for name in IR_FILES}
     search = _backbone(graphs['x_feature'], 'x', 'xf', model)
     template = _backbone(graphs['z_feature'], 'z', 'zf', model)

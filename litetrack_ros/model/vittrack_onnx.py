@@ -29,11 +29,12 @@ raises :class:`CheckpointError` naming it.
 
 from __future__ import annotations
 
+import math
 import os
-from pathlib import Path
 from typing import Any
 
 from litetrack_ros.model.config import ModelConfig, SMALL_VARIANTS
+from litetrack_ros.model.files import quoted, read_regular, shorten
 import numpy as np
 import torch
 from torch import Tensor
@@ -42,6 +43,9 @@ PathLike = str | os.PathLike
 # The head's branches in LiteTrack's key names.
 BRANCHES = ('ctr', 'offset', 'size')
 BN_EPS = 1e-5
+# Largest ONNX file read (VitTrack's is 0.7 MB) and most dimensions of a constant.
+MAX_ONNX_BYTES = 256 << 20
+MAX_DIMS = 8
 
 
 class VitTrackOnnxError(RuntimeError):
@@ -57,9 +61,9 @@ class _Graph:
     """The nodes and constants of an ONNX graph, with lookups by tensor name."""
 
     def __init__(self, model: Any) -> None:
-        from onnx import numpy_helper  # noqa: PLC0415 - optional dependency
         graph = model.graph
-        self.initializers = {init.name: numpy_helper.to_array(init) for init in graph.initializer}
+        # Kept as protos: each is checked, then converted, only when the walk needs it.
+        self.initializers = {init.name: init for init in graph.initializer}
         self.nodes = list(graph.node)
         self.producer = {output: node for node in self.nodes for output in node.output}
         self.consumers: dict[str, list[Any]] = {}
@@ -69,8 +73,8 @@ class _Graph:
 
     def weight(self, name: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
         if name not in self.initializers:
-            raise VitTrackOnnxError(f'no constant {name!r}')
-        array = self.initializers[name].astype(np.float32)
+            raise VitTrackOnnxError(f'no constant {quoted(name, 80)}')
+        array = _to_array(self.initializers[name]).astype(np.float32)
         if shape is not None and array.shape != shape:
             raise VitTrackOnnxError(f'{name!r} has shape {array.shape}, expected {shape}')
         return array
@@ -86,6 +90,30 @@ class _Graph:
             raise VitTrackOnnxError(f'expected a Conv with a bias, found {node.op_type} '
                                     f'{node.name!r}')
         return self.weight(node.input[1]), self.weight(node.input[2])
+
+
+def _to_array(tensor: Any) -> np.ndarray:
+    """Convert an initializer, after checking that its data holds what its shape says."""
+    from onnx import helper, numpy_helper, TensorProto  # noqa: PLC0415 - optional dependency
+    name = quoted(tensor.name, 80)
+    if tensor.data_location == TensorProto.EXTERNAL or tensor.external_data:
+        raise VitTrackOnnxError(f'{name}: external data is not read')
+    dims = list(tensor.dims)
+    if len(dims) > MAX_DIMS or any(d < 0 for d in dims):
+        raise VitTrackOnnxError(f'{name}: shape {quoted(dims, 80)}')
+    count = math.prod(dims)
+    try:
+        itemsize = np.dtype(helper.tensor_dtype_to_np_dtype(tensor.data_type)).itemsize
+    except (KeyError, TypeError, ValueError):
+        raise VitTrackOnnxError(f'{name}: unsupported data type {tensor.data_type}') from None
+    if tensor.HasField('raw_data'):
+        held = len(tensor.raw_data) // itemsize
+    else:
+        held = max((len(getattr(tensor, field)) for field in (
+            'float_data', 'int32_data', 'int64_data', 'double_data', 'uint64_data')), default=0)
+    if count != held:
+        raise VitTrackOnnxError(f'{name}: shape {quoted(dims, 80)} but {held} values stored')
+    return numpy_helper.to_array(tensor)
 
 
 def _stem(graph: _Graph, state: dict[str, np.ndarray]) -> None:
@@ -177,10 +205,21 @@ def read_vittrack_onnx(path: PathLike) -> tuple[dict[str, Tensor], ModelConfig]:
     ``ImportError`` without the ``onnx`` package.
     """
     import onnx  # noqa: PLC0415 - optional dependency
+    # A regular file of bounded size, parsed from memory: external data files are never
+    # opened (their names come from the file).
+    data = read_regular(path, MAX_ONNX_BYTES)
     try:
-        model = onnx.load(str(Path(path)))
+        model = onnx.load_model_from_string(data)
     except Exception as error:  # onnx raises several unrelated types
-        raise VitTrackOnnxError(f'not a readable ONNX file ({error})') from error
+        raise VitTrackOnnxError(f'not a readable ONNX file ({shorten(str(error))})') from None
+    try:
+        return _convert(model)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError,
+            RecursionError) as error:  # a graph of the wrong shape, whatever the step
+        raise VitTrackOnnxError(f'{type(error).__name__}: {shorten(str(error))}') from None
+
+
+def _convert(model: Any) -> tuple[dict[str, Tensor], ModelConfig]:
     graph = _Graph(model)
     config = vittrack_config()
     dim = config.embed_dim

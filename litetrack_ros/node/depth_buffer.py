@@ -23,6 +23,8 @@ import threading
 import time
 from typing import Any
 
+from litetrack_ros.node.frames import MAX_BUFFERED_BYTES, message_bytes
+
 # A stream silent for this long is dead: the tracking thread no longer waits for it.
 ALIVE_S = 1.0
 
@@ -30,15 +32,19 @@ ALIVE_S = 1.0
 class DepthBuffer:
     """The last ``capacity`` depth messages with their stamps (thread-safe)."""
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, max_bytes: int = MAX_BUFFERED_BYTES) -> None:
         self._arrived = threading.Condition()
         self._messages: deque[tuple[int, Any]] = deque(maxlen=int(capacity))
+        self._max_bytes = int(max_bytes)
         self._last_arrival = -float('inf')
 
     def offer(self, stamp_ns: int, message: Any) -> None:
-        """Keep a depth message and wake a waiting ``match``."""
+        """Keep a depth message and wake a waiting ``match`` (oldest out past the byte budget)."""
         with self._arrived:
             self._messages.append((int(stamp_ns), message))
+            while len(self._messages) > 1 and sum(
+                    message_bytes(kept) for _, kept in self._messages) > self._max_bytes:
+                self._messages.popleft()
             self._last_arrival = time.monotonic()
             self._arrived.notify_all()
 

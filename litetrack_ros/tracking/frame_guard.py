@@ -8,6 +8,10 @@ normal frames would then be searched with a crop thousands of pixels wide. The
 guard skips such frames; a size that persists for ``confirm_frames``
 consecutive frames is a genuine resolution change and is followed.
 
+The guard lives in the ``Tracker`` (``build_tracker`` gives every tool one): the
+node, ``litetrack-eval`` and ``litetrack-track`` skip the same frames, and
+``Tracker.track`` raises :class:`FrameSkipped` for them, the state untouched.
+
 Example::
 
     guard = FrameSizeGuard()
@@ -22,6 +26,10 @@ from typing import Optional, Tuple
 MIN_FRAME_SIDE = 16
 # Consecutive frames of a new size after which the stream is taken to have changed.
 CONFIRM_FRAMES = 3
+
+
+class FrameSkipped(ValueError):
+    """A frame whose size cannot belong to the stream; the message says why."""
 
 
 class FrameSizeGuard:

@@ -66,6 +66,20 @@ class Decoded(NamedTuple):
     confidence: float
 
 
+def finite_or_miss(found: Decoded, search_box: Box) -> Decoded:
+    """Return ``found``, or a miss at ``search_box`` (confidence 0) if any value is not finite.
+
+    Weights or inputs that make the network compute NaN or infinity must never put a
+    NaN box or score out: such a frame counts as a miss (the tracker's lost logic
+    follows) and the search stays where it was.
+    """
+    values = (*found.state_box, *found.report_box, found.confidence)
+    if all(math.isfinite(float(value)) for value in values):
+        return found
+    search_box = tuple(float(value) for value in search_box)
+    return Decoded(search_box, search_box, 0.0)
+
+
 def damp_size_change(box: Box, previous: Box, rate: float) -> Box:
     """Keep the centre of ``box`` but move its size from ``previous`` only ``rate`` of the way."""
     if rate >= 1:
@@ -103,6 +117,10 @@ class OSTrackProcedure:
         crop, resize_factor = crop_square(rgb, box, self.template_factor, self.template_size)
         target = box_to_template_coords(box, resize_factor, self.template_size)
         return (normalize_image(crop)[None], target[None]), None
+
+    def search_side(self, box: Box) -> float:
+        """Side in image pixels of the search region cut around ``box``."""
+        return math.sqrt(box[2] * box[3]) * self.search_factor
 
     def search_input(self, rgb: np.ndarray, box: Box, context: Any) -> Tuple[np.ndarray, float]:
         """Cut and normalise the search crop around ``box``; also return its resize factor."""
@@ -161,6 +179,10 @@ class SiamFCProcedure:
         center = (box[0] + box[2] / 2, box[1] + box[3] / 2)
         crop = crop_context(rgb, center, side, self.template_size, mean_colour)
         return (normalize_image(crop)[None],), mean_colour
+
+    def search_side(self, box: Box) -> float:
+        """Side in image pixels of the search region cut around ``box``."""
+        return self._context(box) * self.search_size / self.template_size
 
     def search_input(self, rgb: np.ndarray, box: Box, context: Any) -> Tuple[np.ndarray, float]:
         """Cut and normalise the search crop; also return its scale (crop px per image px)."""

@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 from litetrack_ros.tracking.cpu_features import cpu_features, CpuFeatures
+from litetrack_ros.tracking.frame_guard import FrameSizeGuard
 from litetrack_ros.tracking.tracker import Tracker
 import torch
 
@@ -141,17 +142,27 @@ def prepare_network(net: torch.nn.Module, device: str, dtype: torch.dtype) -> to
 
 
 def warm_up(net: torch.nn.Module) -> None:
-    """Run both steps once on dummy inputs of the tracker's shapes.
+    """Run both steps once on dummy inputs of the tracker's shapes; refuse non-finite outputs.
 
     The first call of a shape creates the backend's kernels (oneDNN JIT-compiles its
     bf16 kernels, CUDA loads its own), which can take far longer than a frame; done
-    here, at configure, the first ``set_target`` and frame do not pay it.
+    here, at configure, the first ``set_target`` and frame do not pay it. Weights
+    that load but compute NaN or infinity (a diverged training run, a corrupt file)
+    are refused here with :class:`WeightsError` rather than tracked with.
     """
     from litetrack_ros.model.compiled import dummy_inputs
+    from litetrack_ros.model.lighttrack import LightTrack
 
     template, box, search = dummy_inputs(net)
     with torch.inference_mode():
-        net.track_search(net.encode_template(template, box), search)
+        state = (net.encode_template(template) if isinstance(net, LightTrack)
+                 else net.encode_template(template, box))
+        output = net.track_search(state, search)
+        bad = [name for name, value in output._asdict().items()
+               if not bool(torch.isfinite(value).all())]
+    if bad:
+        raise WeightsError(f'the network computes non-finite values (NaN or infinity) in '
+                           f'{", ".join(bad)} on a test input: the weights are broken')
 
 
 def find_checkpoint(folder: Path) -> Path | None:
@@ -198,7 +209,7 @@ def resolve_weights(weights: str, default_folder: Path | None) -> Path | None:
 
 def build_tracker(weights: Path | None, *, device: str = 'auto', precision: str = 'auto',
                   variant: str = 'auto', search_size: int = 0, allow_untrained: bool = False,
-                  lost_threshold: float = 0.25, lost_frames: int = 5,
+                  lost_threshold: float | None = None, lost_frames: int | None = None,
                   size_update_rate: float | None = None,
                   tracking: dict[str, Any] | None = None,
                   compile: bool = False,  # noqa: A002 - the parameter's name
@@ -226,6 +237,10 @@ def build_tracker(weights: Path | None, *, device: str = 'auto', precision: str 
     from litetrack_ros.model.lighttrack import LightTrack
     from litetrack_ros.model.litetrack import enable_flush_denormal
 
+    known = {**KNOWN_VARIANTS, **LIGHTTRACK_VARIANTS}
+    if variant not in ('', 'auto') and variant not in known:
+        raise ValueError(f'invalid variant {variant!r}: use auto or one of '
+                         f'{", ".join(known)}')
     device = resolve_device(device)
     requested = precision
     resolve_precision(precision, device)  # a bad name fails before anything is loaded
@@ -236,9 +251,6 @@ def build_tracker(weights: Path | None, *, device: str = 'auto', precision: str 
         if not allow_untrained:
             raise WeightsError(f'no checkpoint found. {WEIGHTS_HELP}')
         name = UNTRAINED_VARIANT if variant in ('', 'auto') else variant
-        known = {**KNOWN_VARIANTS, **LIGHTTRACK_VARIANTS}
-        if name not in known:
-            raise ValueError(f'variant must be auto or one of {sorted(known)}, got {name!r}')
         torch.manual_seed(0)
         net = network_class(known[name])(known[name])
         if size:
@@ -266,15 +278,15 @@ def build_tracker(weights: Path | None, *, device: str = 'auto', precision: str 
         compile_message = 'compile is implemented for LiteTrack networks only: eager'
         _LOG.warning(compile_message)
     network = net
+    warm_up(net)  # eager, both families: kernels made, non-finite outputs refused
     if compile and not isinstance(net, LightTrack):  # compiles and warms up both steps
         from litetrack_ros.model.compiled import compile_litetrack
         result = compile_litetrack(net)
         network, compile_status, compile_message = result.network, result.status, result.message
         (_LOG.info if result.compiled else _LOG.warning)(compile_message)
-    elif not isinstance(net, LightTrack):  # LiteTrack's shapes (dummy_inputs)
-        warm_up(net)
     tracker = Tracker(network, device=device, dtype=dtype, lost_threshold=lost_threshold,
-                      lost_frames=lost_frames, size_update_rate=size_update_rate)
+                      lost_frames=lost_frames, size_update_rate=size_update_rate,
+                      frame_guard=FrameSizeGuard())
     info = TrackerInfo(weights=label, variant=name, device=device, precision=precision,
                        search_size=net.config.search_size, parameters=parameters,
                        precision_reason=reason, compile=compile_status,

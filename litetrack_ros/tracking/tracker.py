@@ -21,7 +21,18 @@ of the official pipelines unchanged while the target is tracked:
   unconfident predictions nor widened) and tracking recovers as soon as the
   score is back above the threshold;
 * a change of image size mid-track rescales the state proportionally (the
-  camera resolution changed, not the scene).
+  camera resolution changed, not the scene);
+* presence with hysteresis: a lost target is resumed only when the score reaches
+  ``redetect_threshold`` (default: ``lost_threshold``); with ``redetect_tiles`` > 0
+  the lost tracker also searches the whole frame at the target's last scale, that
+  many search regions per frame in one batch (``litetrack_ros.tracking.redetect``),
+  and resumes at the best candidate once a search cut around it confirms it;
+  :meth:`Tracker.redetect_from` verifies outside candidates (a detector's boxes)
+  the same way. The thresholds and the tile count are tracking settings stored
+  with the weights (``lost_threshold``, ``redetect_threshold``, ``redetect_tiles``).
+
+``TrackResult.state`` says which: ``'tracking'``, ``'searching'`` (lost, global
+re-detection running) or ``'lost'`` (lost, searching near the last position only).
 
 Example::
 
@@ -36,18 +47,27 @@ from dataclasses import dataclass
 from typing import Any, Optional, Sequence, Tuple
 
 from litetrack_ros.model.config import ModelConfig
+from litetrack_ros.tracking.frame_guard import FrameSizeGuard, FrameSkipped
 from litetrack_ros.tracking.geometry import Box, validate_box
 from litetrack_ros.tracking.procedures import (  # noqa: F401 (damp_size_change: public here too)
     CLIP_MARGIN,
     damp_size_change,
+    finite_or_miss,
     procedure_for,
 )
+from litetrack_ros.tracking.redetect import batch_item, best_candidate, search_tiles
 import numpy as np
 import torch
 
 # Crop sizes for networks without a config (OSTrack's); a real network brings its own.
 DEFAULT_TEMPLATE_SIZE = ModelConfig.template_size
 DEFAULT_SEARCH_SIZE = ModelConfig.search_size
+# Score below which a frame is a miss when neither the caller nor the weights say.
+DEFAULT_LOST_THRESHOLD = 0.25
+# The presence settings and their values when neither the caller nor the weights say
+# (redetect_threshold None: the lost threshold; redetect_tiles 0: no global search).
+PRESENCE_DEFAULTS = {'lost_threshold': DEFAULT_LOST_THRESHOLD, 'lost_frames': 5,
+                     'redetect_threshold': None, 'redetect_tiles': 0}
 
 
 @dataclass(frozen=True)
@@ -61,6 +81,8 @@ class TrackResult:
         lost: True once the confidence has stayed below the threshold for
             ``lost_frames`` consecutive frames, until it rises above it again.
         frame_index: 1 for the first frame after ``initialize``, then 2, 3...
+        state: ``'tracking'``, ``'searching'`` (lost; the global re-detection
+            runs) or ``'lost'`` (lost; no global re-detection).
 
     """
 
@@ -68,6 +90,7 @@ class TrackResult:
     confidence: float
     lost: bool
     frame_index: int
+    state: str = 'tracking'
 
 
 def as_rgb_image(image: Any) -> np.ndarray:
@@ -127,11 +150,14 @@ class Tracker:
         net: Any,
         device: str | torch.device = 'cpu',
         dtype: torch.dtype = torch.float32,
-        lost_threshold: float = 0.25,
-        lost_frames: int = 5,
+        lost_threshold: Optional[float] = None,
+        lost_frames: Optional[int] = None,
         search_size: Optional[int] = None,
         template_size: Optional[int] = None,
         size_update_rate: Optional[float] = None,
+        redetect_threshold: Optional[float] = None,
+        redetect_tiles: Optional[int] = None,
+        frame_guard: Optional[FrameSizeGuard] = None,
     ) -> None:
         """Wrap ``net`` (moved to ``device``/``dtype`` and set to eval mode).
 
@@ -142,8 +168,15 @@ class Tracker:
                 the procedure (LiteTrack's without a config).
             device: device the network runs on.
             dtype: dtype of the network's inputs (and weights).
-            lost_threshold: confidence below which a frame counts as a miss.
-            lost_frames: consecutive misses after which the target is lost.
+            lost_threshold: confidence below which a frame counts as a miss;
+                default ``net.config.lost_threshold`` (else 0.25).
+            lost_frames: consecutive misses after which the target is lost;
+                default ``net.config.lost_frames`` (else 5).
+            redetect_threshold: confidence a lost target must reach again to be
+                resumed; default ``net.config.redetect_threshold`` (else the
+                lost threshold).
+            redetect_tiles: search regions per frame of the global re-detection
+                while lost (0: off); default ``net.config.redetect_tiles`` (else 0).
             search_size: side of the search crop; default
                 ``net.config.search_size`` (else 256). Must agree with it.
             template_size: side of the template crop; default
@@ -152,14 +185,26 @@ class Tracker:
                 frame, in ``(0, 1]``; default ``net.config.size_update_rate``
                 (else 1, OSTrack's: the predicted size as it is; LightTrack's
                 0.765 is weighted by the score).
+            frame_guard: skips frames whose size cannot belong to the stream
+                (``track`` raises ``FrameSkipped``); ``build_tracker`` gives every
+                tool one, so the node and the offline tools skip the same frames.
 
         """
-        if lost_frames < 1:
-            raise ValueError(f'lost_frames must be at least 1, got {lost_frames}')
+        self.frame_guard = frame_guard
         self.device = torch.device(device)
         self.dtype = dtype
-        self.lost_threshold = float(lost_threshold)
-        self.lost_frames = int(lost_frames)
+        config = getattr(net, 'config', None)
+        # What the weights say (None: nothing stored), for set_presence_setting(name, None).
+        self._stored_presence = {name: getattr(config, name, None) for name in PRESENCE_DEFAULTS}
+        self.lost_threshold = DEFAULT_LOST_THRESHOLD
+        self.redetect_threshold: Optional[float] = None  # None: the lost threshold
+        self.redetect_tiles = 0
+        self.lost_frames = 5
+        self.set_presence_setting('lost_threshold', lost_threshold)
+        self.set_presence_setting('lost_frames', lost_frames)
+        self.set_presence_setting('redetect_threshold', redetect_threshold)
+        self.set_presence_setting('redetect_tiles', redetect_tiles)
+        self.nonfinite_outputs = 0  # frames whose output was NaN/inf: counted as misses
         self.search_size = _crop_size(net, 'search_size', search_size, DEFAULT_SEARCH_SIZE)
         self.template_size = _crop_size(
             net, 'template_size', template_size, DEFAULT_TEMPLATE_SIZE
@@ -209,6 +254,7 @@ class Tracker:
         self._misses = 0
         self._lost = False
         self._frame_index = 0
+        self._tiles: list = []  # global-search tiles left in the current sweep
 
     @property
     def is_initialized(self) -> bool:
@@ -227,6 +273,48 @@ class Tracker:
         The latest box, except while lost: then the last confidently tracked box.
         """
         return self._search_box
+
+    def set_presence_setting(self, name: str, value: Any = None) -> None:
+        """Set ``lost_threshold``, ``lost_frames``, ``redetect_threshold`` or ``redetect_tiles``.
+
+        None: the value stored with the weights, else the default (0.25, 5, the lost
+        threshold, 0).
+
+        Raises:
+            ValueError: unknown name, a threshold outside [0, 1], lost frames < 1 or
+                tiles < 0.
+
+        """
+        if name not in PRESENCE_DEFAULTS:
+            raise ValueError(f'not a presence setting: {name!r}')
+        if value is None:
+            value = self._stored_presence.get(name)
+        if value is None:
+            value = PRESENCE_DEFAULTS[name]
+        if name in ('redetect_tiles', 'lost_frames'):
+            least = 1 if name == 'lost_frames' else 0
+            if int(value) != value or value < least:
+                raise ValueError(f'{name} must be a whole number >= {least}, got {value}')
+            value = int(value)
+        elif value is not None:
+            value = float(value)
+            if not 0 <= value <= 1:
+                raise ValueError(f'{name} must be in [0, 1], got {value}')
+        setattr(self, name, value)
+
+    @property
+    def resume_threshold(self) -> float:
+        """Confidence a lost target must reach to be resumed (hysteresis)."""
+        if self.redetect_threshold is None:
+            return self.lost_threshold
+        return max(self.redetect_threshold, self.lost_threshold)
+
+    @property
+    def state(self) -> str:
+        """``'tracking'``, ``'searching'`` or ``'lost'`` (see :class:`TrackResult`)."""
+        if not self._lost:
+            return 'tracking'
+        return 'searching' if self.redetect_tiles > 0 else 'lost'
 
     @property
     def frame_index(self) -> int:
@@ -256,6 +344,8 @@ class Tracker:
         self._context = context
         self._image_hw = rgb.shape[:2]
         self._box = self._search_box = self._confident_box = box
+        if self.frame_guard is not None:
+            self.frame_guard.reset(self._image_hw)
 
     def track(self, image: np.ndarray) -> TrackResult:
         """Locate the target in the next frame.
@@ -267,27 +357,39 @@ class Tracker:
 
         Raises:
             RuntimeError: ``initialize`` has not been called.
-            ValueError: bad image (the tracker state is left untouched).
+            ValueError: bad image (the tracker state is left untouched);
+                ``FrameSkipped`` for a frame the ``frame_guard`` skips.
 
         """
         if not self.is_initialized:
             raise RuntimeError('Tracker.track() called before Tracker.initialize()')
         rgb = as_rgb_image(image)
         image_h, image_w = rgb.shape[:2]
+        skip = self.frame_guard.check(image_h, image_w) if self.frame_guard else None
+        if skip is not None:
+            raise FrameSkipped(skip)
         previous_h, previous_w = self._image_hw
         scale_x, scale_y = image_w / previous_w, image_h / previous_h
         search_box = _scale_box(self._search_box, scale_x, scale_y)
         confident_box = _scale_box(self._confident_box, scale_x, scale_y)
 
         state, box, confidence = self._locate(rgb, search_box)
+        if self._lost and confidence < self.resume_threshold and self.redetect_tiles > 0:
+            if (image_h, image_w) != tuple(self._image_hw):
+                self._tiles = []
+            found = self._global_search(rgb, confident_box)
+            if found is not None:
+                state, box, confidence = found
 
         # Commit the new state only now that nothing can fail any more.
         self._image_hw = (image_h, image_w)
         self._frame_index += 1
         self._box = box
-        if confidence >= self.lost_threshold:
+        threshold = self.resume_threshold if self._lost else self.lost_threshold
+        if confidence >= threshold:
             self._misses = 0
             self._lost = False
+            self._tiles = []
             self._confident_box = self._search_box = state
         else:
             self._misses += 1
@@ -297,8 +399,87 @@ class Tracker:
             # official pipelines do; once lost, search where it was last seen.
             self._search_box = confident_box if self._lost else state
         return TrackResult(
-            box_xywh=box, confidence=confidence, lost=self._lost, frame_index=self._frame_index
+            box_xywh=box, confidence=confidence, lost=self._lost,
+            frame_index=self._frame_index, state=self.state,
         )
+
+    def redetect_from(
+        self, image: np.ndarray, candidates: Sequence[Sequence[float]]
+    ) -> Optional[TrackResult]:
+        """Verify outside candidate boxes (e.g. a detector's) against the template.
+
+        Each candidate gets a search region cut around it (one batch); the best
+        answer is then confirmed by a search cut around the box found. When its
+        confidence reaches ``resume_threshold`` the track resumes there, in this
+        frame, and its result is returned (``frame_index`` unchanged: the same
+        frame as the last ``track``); otherwise None and nothing changes.
+
+        Raises:
+            RuntimeError: ``initialize`` has not been called.
+            ValueError: bad image (a bad candidate box is skipped).
+
+        """
+        if not self.is_initialized:
+            raise RuntimeError('Tracker.redetect_from() called before Tracker.initialize()')
+        rgb = as_rgb_image(image)
+        boxes = []
+        for candidate in candidates:
+            try:
+                boxes.append(validate_box(candidate, rgb.shape))
+            except ValueError:
+                continue
+        found = self._verify(rgb, self._locate_batch(rgb, boxes)) if boxes else None
+        if found is None:
+            return None
+        state, box, confidence = found
+        self._image_hw = rgb.shape[:2]
+        self._box = box
+        self._misses = 0
+        self._lost = False
+        self._tiles = []
+        self._confident_box = self._search_box = state
+        return TrackResult(box_xywh=box, confidence=confidence, lost=False,
+                           frame_index=self._frame_index, state='tracking')
+
+    def _global_search(self, rgb: np.ndarray, last_box: Box) -> Optional[Tuple[Box, Box, float]]:
+        """Search the next ``redetect_tiles`` tiles of the sweep; a confirmed find or None."""
+        if not self._tiles:
+            side = self.procedure.search_side(last_box)
+            self._tiles = search_tiles(rgb.shape[:2], last_box, side)
+        batch, self._tiles = (self._tiles[:self.redetect_tiles],
+                              self._tiles[self.redetect_tiles:])
+        return self._verify(rgb, self._locate_batch(rgb, batch))
+
+    def _verify(self, rgb: np.ndarray, found: list) -> Optional[Tuple[Box, Box, float]]:
+        """Confirm the best candidate with a search cut around it (the template decides)."""
+        best = best_candidate([(item, item[2]) for item in found])
+        if best is None or best[1] < self.resume_threshold:
+            return None
+        confirmed = self._locate(rgb, best[0][0])
+        return confirmed if confirmed[2] >= self.resume_threshold else None
+
+    def _locate_batch(self, rgb: np.ndarray, boxes: Sequence[Box]) -> list:
+        """:meth:`_locate` for several search boxes in one network call."""
+        crops, geometries = [], []
+        for box in boxes:
+            search, geometry = self.procedure.search_input(rgb, box, self._context)
+            crops.append(search)
+            geometries.append(geometry)
+        if not crops:
+            return []
+        # A network compiled for batch 1 gets the regions one at a time (no recompile).
+        step = 1 if getattr(self.net, 'batch_one_only', False) else len(crops)
+        found = []
+        with torch.inference_mode():
+            for start in range(0, len(crops), step):
+                batch = self._to_input(np.concatenate(crops[start:start + step]))
+                out = self.net.track_search(self._template_state, batch)
+                found += [finite_or_miss(
+                    self.procedure.decode(batch_item(out, i), boxes[start + i],
+                                          geometries[start + i], rgb.shape[:2]),
+                    boxes[start + i])
+                          for i in range(min(step, len(crops) - start))]
+        return found
 
     def predict_at(self, image: np.ndarray, box_xywh: Sequence[float]) -> Tuple[Box, float]:
         """Return the box and confidence found with the search region cut around ``box_xywh``.
@@ -325,7 +506,11 @@ class Tracker:
         with torch.inference_mode():
             out = self.net.track_search(self._template_state, self._to_input(search))
             # Decoded in float32 on the host whatever the network dtype.
-            return self.procedure.decode(out, search_box, geometry, rgb.shape[:2])
+            found = self.procedure.decode(out, search_box, geometry, rgb.shape[:2])
+        checked = finite_or_miss(found, search_box)
+        if checked is not found:
+            self.nonfinite_outputs += 1
+        return checked
 
     def _to_input(self, array: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(array)).to(

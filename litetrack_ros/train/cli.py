@@ -93,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help='template crop side / target size (variant default: 2)')
     data.add_argument('--search-factor', type=float, default=None,
                       help='search crop side / target size (variant default: 4)')
+    data.add_argument('--negative-prob', type=float, default=0.0, metavar='P',
+                      help='share of negative pairs: search crops without the target (another '
+                           'video, or far from the target), trained to score 0 (%(default)s)')
     data.add_argument('--pairs-per-scene', type=int, default=4,
                       help='synthetic pairs drawn from each generated scene (speed)')
     data.add_argument('--synthetic-heights', default='240,360', metavar='MIN,MAX',
@@ -274,6 +277,8 @@ def run(args: argparse.Namespace, place: Place) -> int:
         weights = [float(w) for w in args.data_weights.split(',') if w.strip()]
         if weights and len(weights) != len(args.data):
             raise UsageError('--data-weights needs one weight per --data')
+        if not 0.0 <= args.negative_prob < 1.0:
+            raise UsageError(f'--negative-prob must be in [0, 1), got {args.negative_prob}')
         heights = tuple(int(v) for v in args.synthetic_heights.split(','))
         if len(heights) != 2 or not 32 <= heights[0] <= heights[1]:
             raise UsageError(f'bad --synthetic-heights {args.synthetic_heights!r}')
@@ -300,6 +305,7 @@ def run(args: argparse.Namespace, place: Place) -> int:
         template_size=config.template_size, search_size=config.search_size,
         template_factor=config.template_factor, search_factor=config.search_factor,
         center_jitter=args.center_jitter, scale_jitter=args.scale_jitter, max_gap=args.max_gap,
+        negative_probability=args.negative_prob,
         teacher_template_size=teacher.template_size if teacher else None,
         teacher_search_size=teacher.search_size if teacher else None)
     dataset = PairDataset(sources, params, seed=args.seed, weights=weights or None)
@@ -312,8 +318,8 @@ def run(args: argparse.Namespace, place: Place) -> int:
         lr_drop_factor=args.lr_drop_factor, warmup_steps=args.warmup_steps,
         amp=not args.no_amp, log_every=args.log_every, save_every=args.save_every,
         eval_every=args.eval_every if args.eval_dataset else 0, workers=args.workers,
-        seed=args.seed, extra={'data': list(args.data), 'processes': place.world_size,
-                               'micro_batch': micro_batch})
+        seed=args.seed, extra={'data': list(args.data), 'negative_prob': args.negative_prob,
+                               'processes': place.world_size, 'micro_batch': micro_batch})
     try:
         model = build_model(config, None if resume else args.init)
     except (RuntimeError, ValueError) as error:

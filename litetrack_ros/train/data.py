@@ -72,6 +72,9 @@ class ProcessingParams:
     grayscale_probability: float = 0.05
     flip_probability: float = 0.5
     brightness_jitter: float = 0.2
+    # Share of negative pairs: the search crop shows no target (another video's frame, or
+    # the same frame cut far from the target); their heatmap target is all zero.
+    negative_probability: float = 0.0
     # A distillation teacher's crop sizes: when set, every sample also carries the same
     # template and search regions cut at these sizes (``teacher_template``/``teacher_search``).
     teacher_template_size: int | None = None
@@ -443,10 +446,37 @@ class Sample:
     # The same regions at the teacher's sizes (ProcessingParams.teacher_*_size), or None.
     teacher_template: torch.Tensor | None = None
     teacher_search: torch.Tensor | None = None
+    # () float: 1 when the search crop shows the target, 0 for a negative pair.
+    present: torch.Tensor | None = None
 
 
-def process_pair(rng: Rng, pair: Pair, params: ProcessingParams) -> Sample | None:
-    """Cut the template and jittered search crops; None when the target leaves the crop."""
+def far_crop_box(rng: Rng, box: np.ndarray, image_hw: tuple[int, int],
+                 search_factor: float) -> np.ndarray | None:
+    """Return a box whose search crop (``search_factor`` x its size) misses ``box``.
+
+    The box keeps the target's size and is moved to a random place of the frame at
+    least one crop side (plus the target) away; None when the frame has no such place.
+    """
+    height, width = image_hw
+    side = math.sqrt(float(box[2] * box[3])) * search_factor
+    center = box[0:2] + 0.5 * box[2:4]
+    reach = 0.5 * side + 0.5 * box[2:4] + 1
+    for _ in range(10):
+        candidate = np.array([rng.uniform(0, width), rng.uniform(0, height)])
+        if (np.abs(candidate - center) > reach).any():
+            return np.concatenate((candidate - 0.5 * box[2:4], box[2:4]))
+    return None
+
+
+def process_pair(rng: Rng, pair: Pair, params: ProcessingParams,
+                 negative: Pair | None = None) -> Sample | None:
+    """Cut the template and jittered search crops; None when the target leaves the crop.
+
+    With ``negative`` the sample is a negative pair: the search crop is cut around that
+    pair's search box in its search frame (another video), or, when ``negative`` is
+    ``pair`` itself, in the same frame far from the target (:func:`far_crop_box`);
+    ``present`` is then 0 and ``search_box`` a placeholder.
+    """
     template_image, template_box = pair.template_image, np.asarray(pair.template_box, float)
     search_image, search_box = pair.search_image, np.asarray(pair.search_box, float)
     if rng.random() < params.grayscale_probability:
@@ -461,15 +491,31 @@ def process_pair(rng: Rng, pair: Pair, params: ProcessingParams) -> Sample | Non
                                                  params.template_factor, params.template_size)
     template_coords = box_to_template_coords(template_box, template_factor,
                                              params.template_size)
+    present = negative is None
+    if negative is not None and negative is not pair:
+        # Another video's frame, cut at the template's scale around its own object.
+        search_image = negative.search_image
+        scale = math.sqrt(float(template_box[2] * template_box[3])
+                          / max(float(negative.search_box[2] * negative.search_box[3]), 1e-6))
+        other = np.asarray(negative.search_box, float)
+        centre = other[0:2] + 0.5 * other[2:4]
+        search_box = np.concatenate((centre - 0.5 * other[2:4] * scale, other[2:4] * scale))
     crop_box = jittered_box(rng, search_box, params.center_jitter, params.scale_jitter)
+    if negative is pair:
+        crop_box = far_crop_box(rng, search_box, search_image.shape[:2], params.search_factor)
+        if crop_box is None:
+            return None
     try:
         search_crop, search_factor = crop_square(search_image, crop_box, params.search_factor,
                                                  params.search_size)
     except ValueError:  # jittered box too small to crop around
         return None
-    target = box_in_search_crop(search_box, crop_box, search_factor, params.search_size)
-    if not (0 <= target[0] < 1 and 0 <= target[1] < 1) or min(target[2:]) <= 0:
-        return None
+    if present:
+        target = box_in_search_crop(search_box, crop_box, search_factor, params.search_size)
+        if not (0 <= target[0] < 1 and 0 <= target[1] < 1) or min(target[2:]) <= 0:
+            return None
+    else:
+        target = np.array([0.5, 0.5, 0.25, 0.25])  # placeholder: no box loss on negatives
     jitter = params.brightness_jitter
     brightness = [float(rng.uniform(1 - jitter, 1 + jitter)) for _ in range(2)]
     teacher_crops = {}
@@ -484,7 +530,8 @@ def process_pair(rng: Rng, pair: Pair, params: ProcessingParams) -> Sample | Non
     return Sample(to_network_input(template_crop, brightness[0]),
                   torch.from_numpy(np.clip(template_coords, 0, 1)).float(),
                   to_network_input(search_crop, brightness[1]),
-                  torch.from_numpy(target).float(), **teacher_crops)
+                  torch.from_numpy(target).float(), **teacher_crops,
+                  present=torch.tensor(1.0 if present else 0.0))
 
 
 class PairDataset(Dataset):
@@ -509,16 +556,40 @@ class PairDataset(Dataset):
         return self.length
 
     def __getitem__(self, index: int) -> Sample:
-        """Sample pair ``index`` (retrying with derived seeds when the target leaves the crop)."""
+        """Sample pair ``index`` (retrying with derived seeds when the target leaves the crop).
+
+        With ``params.negative_probability`` the pair is a negative one: half of them
+        take the search frame of another draw (another video), half cut the search
+        crop far from the target in its own frame.
+        """
         for attempt in range(100):
             rng = np.random.default_rng((self.seed, index, attempt))
             source = self.sources[int(rng.choice(len(self.sources), p=self.probabilities))]
             if isinstance(source, SyntheticSource) and attempt == 0:
                 source.set_position(index)
-            sample = process_pair(rng, source.sample(rng, self.params.max_gap), self.params)
+            pair = source.sample(rng, self.params.max_gap)
+            negative = None
+            if rng.random() < self.params.negative_probability:
+                negative = pair if rng.random() < 0.5 else self.other_pair(rng, source)
+            sample = process_pair(rng, pair, self.params, negative)
             if sample is not None:
                 return sample
         raise DataError('could not sample a valid training pair in 100 attempts')
+
+    def other_pair(self, rng: Rng, source: PairSource) -> Pair:
+        """Draw a pair whose search frame serves as a negative one (another video).
+
+        Recorded sources first (another draw from them is almost always another video);
+        generated scenes only without any, each then a scene of its own.
+        """
+        recorded = [s for s in self.sources if not isinstance(s, SyntheticSource)]
+        if recorded:
+            return recorded[int(rng.integers(len(recorded)))].sample(rng, self.params.max_gap)
+        synthetic = source if isinstance(source, SyntheticSource) else SyntheticSource()
+        fresh = SyntheticSource(seed=synthetic.seed + 7919, pairs_per_scene=1,
+                                frame_heights=synthetic.frame_heights,
+                                material=synthetic.material, options=synthetic.options)
+        return fresh.sample(rng, self.params.max_gap)
 
 
 def collate(samples: list[Sample]) -> dict[str, torch.Tensor]:

@@ -10,6 +10,9 @@
 * The box is read at the heatmap's peak cell (offset + size maps) and compared with the
   ground truth by L1 (on normalised x1, y1, x2, y2) and GIoU.
 * Total loss = 1 x focal + 5 x L1 + 2 x GIoU (the official LiteTrack / OSTrack weights).
+* Negative pairs (search crops without the target, as STARK / MixFormer train their score
+  heads) have an all-zero heatmap, so the focal loss pushes every cell's score down, and no
+  box loss; ``absent_score`` logs the mean peak score on them.
 """
 
 from __future__ import annotations
@@ -108,16 +111,27 @@ class Targets(NamedTuple):
     heatmap: Tensor  # (B, 1, F, F)
     boxes: Tensor  # (B, 4) cx, cy, w, h fractions of the search crop
     cells: Tensor  # (B, 2) long column, row of the heatmap peak
+    present: Tensor | None = None  # (B,) bool: False for negative pairs; None: all present
 
 
-def build_targets(boxes_cxcywh: Tensor, feat_size: int) -> Targets:
-    """Build heatmaps and peak cells for a (B, 4) tensor of search-crop boxes."""
+def build_targets(boxes_cxcywh: Tensor, feat_size: int,
+                  present: Tensor | None = None) -> Targets:
+    """Build heatmaps and peak cells for a (B, 4) tensor of search-crop boxes.
+
+    ``present`` (B,) marks the samples that show the target; the others (negative pairs)
+    get an all-zero heatmap.
+    """
     numpy_boxes = boxes_cxcywh.detach().cpu().double().numpy()
     heatmaps = np.stack([gaussian_heatmap(box, feat_size) for box in numpy_boxes])
     cells = np.array([peak_cell(box, feat_size) for box in numpy_boxes], dtype=np.int64)
     device = boxes_cxcywh.device
+    mask = None
+    if present is not None:
+        mask = present.detach().cpu().reshape(-1) > 0.5
+        heatmaps[~mask.numpy()] = 0.0
+        mask = mask.to(device)
     return Targets(torch.from_numpy(heatmaps).unsqueeze(1).to(device),
-                   boxes_cxcywh.float(), torch.from_numpy(cells).to(device))
+                   boxes_cxcywh.float(), torch.from_numpy(cells).to(device), mask)
 
 
 def boxes_at_cells(output: HeadOutput, cells: Tensor) -> Tensor:
@@ -138,19 +152,32 @@ class LossTerms(NamedTuple):
     l1: Tensor
     giou: Tensor
     iou: Tensor
+    absent_score: Tensor  # mean peak score on negative pairs (0 when the batch has none)
 
 
 def tracking_loss(output: HeadOutput, targets: Targets, focal_weight: float = FOCAL_WEIGHT,
                   l1_weight: float = L1_WEIGHT, giou_weight: float = GIOU_WEIGHT) -> LossTerms:
-    """Weighted focal + L1 + GIoU loss of one batch."""
+    """Weighted focal + L1 + GIoU loss of one batch (box terms on present samples only)."""
     focal = focal_loss(output.score_map, targets.heatmap)
-    predicted = cxcywh_to_xyxy(boxes_at_cells(output, targets.cells))
-    truth = cxcywh_to_xyxy(targets.boxes)
+    present = targets.present
+    if present is None:
+        present = torch.ones(targets.boxes.shape[0], dtype=torch.bool,
+                             device=targets.boxes.device)
+    predicted = cxcywh_to_xyxy(boxes_at_cells(output, targets.cells))[present]
+    truth = cxcywh_to_xyxy(targets.boxes)[present]
     if not torch.isfinite(predicted).all():  # as OSTrack: never back-propagate NaN boxes
         raise FloatingPointError('network predicted non-finite boxes')
+    peaks = output.score_map.detach().flatten(1).amax(dim=1)
+    absent_score = (peaks[~present].float().mean() if bool((~present).any())
+                    else peaks.new_zeros((), dtype=torch.float32))
+    if predicted.shape[0] == 0:  # only negatives: the box terms are zero, yet on the graph
+        zero = output.size_map.sum() * 0.0
+        total = focal_weight * focal + zero
+        return LossTerms(total, focal.detach(), zero.detach(), zero.detach(),
+                         zero.detach(), absent_score)
     giou, iou = generalized_iou(predicted, truth)
     giou_loss = (1 - giou).mean()
     l1 = torch.nn.functional.l1_loss(predicted, truth)
     total = focal_weight * focal + l1_weight * l1 + giou_weight * giou_loss
     return LossTerms(total, focal.detach(), l1.detach(), giou_loss.detach(),
-                     iou.detach().mean())
+                     iou.detach().mean(), absent_score)

@@ -47,7 +47,7 @@ MODEL_VARIANTS: dict[str, ModelConfig] = {
 }
 
 LOG_FIELDS = ('step', 'loss', 'focal', 'l1', 'giou', 'iou', 'distill', 'lr', 'seconds',
-              'pairs_per_s', 'data_wait')
+              'absent_score', 'pairs_per_s', 'data_wait')
 TRAIN_STATE_NAME = 'checkpoint_last.pth'
 WEIGHTS_NAME = 'weights_last.safetensors'
 
@@ -275,7 +275,7 @@ def train(model: LiteTrack, dataset: PairDataset, settings: TrainSettings, out_d
             for micro_step in range(accumulation):
                 batch = {name: value.to(device, non_blocking=True)
                          for name, value in throughput.timed_next(batches).items()}
-                targets = build_targets(batch['search_box'], feat_size)
+                targets = build_targets(batch['search_box'], feat_size, batch.get('present'))
                 with no_sync(step_module, last=micro_step == accumulation - 1):
                     with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
                         output, distill_loss = step_module(batch, step)
@@ -289,7 +289,8 @@ def train(model: LiteTrack, dataset: PairDataset, settings: TrainSettings, out_d
                 micro_values = {
                     'loss': total.item(), 'focal': terms.focal.item(), 'l1': terms.l1.item(),
                     'giou': terms.giou.item(), 'iou': terms.iou.item(),
-                    'distill': 0.0 if distill_loss is None else distill_loss.item()}
+                    'distill': 0.0 if distill_loss is None else distill_loss.item(),
+                    'absent_score': terms.absent_score.item()}
                 if not math.isfinite(micro_values['loss']):
                     raise FloatingPointError(
                         f'loss became {micro_values["loss"]} at step {step}')
