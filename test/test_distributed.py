@@ -30,11 +30,13 @@ import pytest
 import torch
 
 BIN = Path(sys.executable).parent
+REPO_ROOT = Path(__file__).resolve().parents[1]
 TORCHRUN = BIN / 'torchrun'
-TRAIN = ['--data', 'synthetic', '--synthetic-heights', '64,80', '--pairs-per-scene', '2',
-         '--variant', 'micro', '--batch-size', '4', '--lr', '1e-3', '--backbone-lr-mult', '1',
-         '--grad-clip', '1', '--log-every', '1', '--save-every', '2', '--no-progress',
-         '--threads', '1', '--seed', '3']
+# Small crops, logging every step, a seed and a learning rate that moves the weights.
+EXTRA = ['--synthetic-heights', '64,80', '--pairs-per-scene', '2', '--lr', '1e-3',
+         '--backbone-lr-mult', '1', '--grad-clip', '1', '--log-every', '1', '--save-every', '2',
+         '--no-progress', '--threads', '1', '--seed', '3']
+TRAIN = ['--data', 'synthetic', '--variant', 'micro', '--batch-size', '4', *EXTRA]
 needs_torchrun = pytest.mark.skipif(
     not TORCHRUN.is_file() or shutil.which('litetrack-train', path=str(BIN)) is None,
     reason='torchrun / litetrack-train not installed next to this Python')
@@ -48,9 +50,18 @@ def torchrun(nproc: int, *command: str, cwd: Path) -> subprocess.CompletedProces
         env.pop(name, None)
     result = subprocess.run(
         [str(TORCHRUN), '--standalone', '--nproc_per_node', str(nproc), '--no-python',
-         *command], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+         *command], cwd=cwd, env=env, capture_output=True, text=True, timeout=240)
     assert result.returncode == 0, result.stdout + result.stderr
     return result
+
+
+def readme_cpu_command() -> list[str]:
+    """Return the README's 2-process CPU training command, without its torchrun part."""
+    lines = (REPO_ROOT / 'README.md').read_text().splitlines()
+    start = lines.index('torchrun --standalone --nproc_per_node 2 --no-python \\')
+    words = lines[start + 1].split()
+    assert words[0] == 'litetrack-train' and words[-2] == '--out', words
+    return words[:-2]
 
 
 def parameters(path: Path) -> dict[str, torch.Tensor]:
@@ -124,11 +135,18 @@ def test_bad_batch_split_exits_2_with_one_line(tmp_path, capsys, monkeypatch):
     assert len(error) == 1 and 'multiple of --micro-batch 3' in error[0]
 
 
-def test_launch_style_local_rank_arguments_are_accepted(tmp_path, monkeypatch):
-    monkeypatch.delenv('LOCAL_RANK', raising=False)
+def test_launch_style_local_rank_arguments_are_accepted(tmp_path, monkeypatch, capsys):
     for spelling in ('--local-rank', '--local_rank'):
-        args = cli.build_parser().parse_args([*TRAIN, spelling, '0'])
-        assert args.local_rank == 0
+        monkeypatch.delenv('LOCAL_RANK', raising=False)
+        assert cli.main([*TRAIN, spelling, '0', '--measure-data', '1',
+                         '--out', str(tmp_path)]) == 0
+        assert os.environ['LOCAL_RANK'] == '0'  # where torchrun would have put it
+    monkeypatch.setenv('LOCAL_RANK', '0')  # the environment wins over the argument
+    assert cli.build_parser().parse_args([*TRAIN, '--local-rank', '1']).local_rank == 1
+    assert cli.main([*TRAIN, '--local-rank', '1', '--measure-data', '1',
+                     '--out', str(tmp_path)]) == 0
+    assert os.environ['LOCAL_RANK'] == '0'
+    assert 'pairs/s' in capsys.readouterr().out
 
 
 def test_measure_data_prints_pairs_per_second(tmp_path, capsys):
@@ -146,10 +164,12 @@ def test_measure_data_prints_pairs_per_second(tmp_path, capsys):
 def test_two_processes_equal_one_and_resume_with_another_world_size(tmp_path):
     two, one = tmp_path / 'two', tmp_path / 'one'
     # The README's command (2 CPU processes, gloo), 2 steps of 4 pairs: 2 per process.
-    result = torchrun(2, 'litetrack-train', *TRAIN, '--steps', '2', '--out', str(two),
-                      cwd=tmp_path)
+    command = readme_cpu_command()
+    assert command[command.index('--steps') + 1] == '2'
+    result = torchrun(2, *command, *EXTRA, '--out', str(two), cwd=tmp_path)
     assert 'rank 0/2' in result.stderr and 'rank 1/2' in result.stderr  # both trained
-    assert cli.main([*TRAIN, '--steps', '2', '--micro-batch', '2', '--out', str(one)]) == 0
+    same = [*command[1:], *EXTRA]
+    assert cli.main([*same, '--micro-batch', '2', '--out', str(one)]) == 0
     assert_trained(two / 'weights_last.safetensors')
     assert_same_weights(two / 'weights_last.safetensors', one / 'weights_last.safetensors')
     rows = log_steps(two / 'losses.csv')
@@ -158,10 +178,14 @@ def test_two_processes_equal_one_and_resume_with_another_world_size(tmp_path):
                for row in rows)
     assert torch.load(two / 'checkpoint_last.pth', weights_only=True)['step'] == 2
 
-    # Resume the 2-process run in one process, and the 1-process run in one: equal again.
+    # Swap the world sizes: the 2-process run resumes in one process, the 1-process run
+    # in two; after 4 steps they are still equal.
+    resume = ['--steps', '4', '--micro-batch', '2']
+    assert cli.main([*same, *resume, '--out', str(two),
+                     '--resume', str(two / 'checkpoint_last.pth')]) == 0
+    torchrun(2, *command, *EXTRA, *resume, '--out', str(one),
+             '--resume', str(one / 'checkpoint_last.pth'), cwd=tmp_path)
     for out in (two, one):
-        assert cli.main([*TRAIN, '--steps', '4', '--micro-batch', '2', '--out', str(out),
-                         '--resume', str(out / 'checkpoint_last.pth')]) == 0
         assert [row['step'] for row in log_steps(out / 'losses.csv')] == ['1', '2', '3', '4']
     assert_same_weights(two / 'weights_last.safetensors', one / 'weights_last.safetensors')
 
@@ -182,12 +206,18 @@ def test_rank_zero_alone_writes_and_teachers_work_in_every_rank(tmp_path):
     save_safetensors(teacher, tmp_path / 'teacher.safetensors')
     script = tmp_path / 'each_rank_its_out.py'
     script.write_text(RANK_OUT.format(root=tmp_path))
+    dataset = make_dataset(tmp_path / 'val')
     result = torchrun(2, sys.executable, str(script), *TRAIN, '--steps', '2',
                       '--teacher', str(tmp_path / 'teacher.safetensors'),
-                      '--distill', 'compress', cwd=tmp_path)
+                      '--distill', 'compress', '--eval-dataset', str(dataset),
+                      '--eval-every', '2', cwd=tmp_path)
     assert 'rank 1/2' in result.stderr
     assert sorted(p.name for p in (tmp_path / 'rank0').iterdir()) == [
-        'checkpoint_last.pth', 'losses.csv', 'losses.png', 'weights_last.safetensors']
+        'checkpoint_last.pth', 'eval', 'losses.csv', 'losses.png', 'weights_last.safetensors',
+        'weights_step0000002.safetensors']
+    report = json.loads((tmp_path / 'rank0' / 'eval' / 'step0000002' / 'results.json')
+                        .read_text())
+    assert report['sequences'] == ['first', 'second', 'third']  # rank 0 evaluated alone
     assert not (tmp_path / 'rank1').exists()  # rank 1 trained but wrote nothing
     rows = log_steps(tmp_path / 'rank0' / 'losses.csv')
     assert len(rows) == 2 and all(float(row['distill']) > 0 for row in rows)

@@ -190,8 +190,12 @@ def _create_trackers(specs: list[str]) -> list[TrackerAdapter]:
     return trackers
 
 
-def run(args: argparse.Namespace) -> None:
-    """Run the evaluation described by parsed arguments (raises on bad input)."""
+def run(args: argparse.Namespace, shard: bool = True) -> None:
+    """Run the evaluation described by parsed arguments (raises on bad input).
+
+    ``shard=False`` runs in this process alone even under torchrun (the periodic
+    evaluation that rank 0 of a training run makes).
+    """
     if args.max_frames is not None and args.max_frames < 2:
         raise UsageError('--max-frames must be at least 2 (frame 1 only initialises)')
     if not args.dataset.is_dir():
@@ -199,7 +203,7 @@ def run(args: argparse.Namespace) -> None:
     if args.workers < 1:
         raise UsageError('--workers must be at least 1')
     try:
-        rank, world_size, local_rank = torchrun_place()
+        rank, world_size, local_rank = torchrun_place() if shard else (0, 1, 0)
     except RankError as error:
         raise UsageError(str(error)) from error
     if world_size > 1:
@@ -258,11 +262,14 @@ def run(args: argparse.Namespace) -> None:
           f'{args.out / "precision.png"}')
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``litetrack-eval`` console script; returns the exit status."""
+def main(argv: list[str] | None = None, shard: bool = True) -> int:
+    """Entry point of the ``litetrack-eval`` console script; returns the exit status.
+
+    ``shard``: see :func:`run`.
+    """
     args = build_parser().parse_args(argv)
     try:
-        run(args)
+        run(args, shard)
     except (UsageError, DatasetError, TrackerSetupError, SettingsMismatchError) as error:
         print(f'{PROG}: error: {error}', file=sys.stderr)
         return 2

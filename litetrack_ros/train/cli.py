@@ -222,7 +222,7 @@ def make_eval_hook(args: argparse.Namespace, device: torch.device):
                 '--out', str(out), '--no-progress']
         if args.eval_max_frames:
             argv += ['--max-frames', str(args.eval_max_frames)]
-        status = eval_cli.main(argv)
+        status = eval_cli.main(argv, shard=False)  # rank 0 alone, the others wait
         if status != 0:
             print(f'{PROG}: litetrack-eval exited with {status}', file=sys.stderr)
             return None
