@@ -13,12 +13,13 @@ from pathlib import Path
 
 from ament_index_python.packages import get_package_share_directory
 from launch import LaunchContext, LaunchDescription
-from launch.actions import DeclareLaunchArgument, LogInfo, OpaqueFunction, Shutdown
+from launch.actions import DeclareLaunchArgument, LogInfo, OpaqueFunction
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 from litetrack_ros.node.launch_support import (
     check_params_file,
+    end_launch,
     node_parameters,
     plan_rviz,
     rviz_installed,
@@ -50,7 +51,7 @@ def start(context: LaunchContext) -> list:
         remappings=[('image', argument('image'))],
         output='screen',
         emulate_tty=True,
-        on_exit=Shutdown(reason='the litetrack node exited'),
+        on_exit=end_launch,
     )
     actions: list = [tracker]
     if rviz_plan.warning:

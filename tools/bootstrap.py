@@ -229,12 +229,21 @@ def install_ros_tools(distro: Distro, sources: Path) -> None:
                                                          ROS_TOOLS_INTERFACES]])
     fingerprint += ''.join(sorted(hash_paths([p / 'setup.py', p / 'package.xml'])
                                   for p in packages))
+    fingerprint += hash_paths(sorted(p for p in sources.glob('*/__init__.py')))
     if stage_is_current(distro, 'ros_tools', fingerprint):
         return
     log(f'installing the ROS 2 launch and CLI tools from {sources} ({distro.name})')
     pip = [distro.python, '-m', 'pip', '--disable-pip-version-check', '-q']
     run(pip + ['install', '-r', ROS_TOOLS_REQUIREMENTS, '-c', distro.constraints])
     run(pip + ['install', '--no-deps', '--no-build-isolation', *packages])
+    # extract.sh takes rosidl_runtime_py's module folder alone (its setup.py is at the
+    # top of its repository): copy such bare modules into site-packages.
+    purelib = subprocess.run([distro.python, '-c', "import sysconfig; print(sysconfig."
+                              "get_paths()['purelib'])"], check=True, capture_output=True,
+                             text=True).stdout.strip()
+    for module in sorted(p.parent for p in sources.glob('*/__init__.py')):
+        shutil.copytree(module, Path(purelib) / module.name, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns('__pycache__'))
     for name in ROS_TOOLS_INTERFACES:
         colcon_build(distro, sources / name, name)
     mark_stage_done(distro, 'ros_tools', fingerprint)

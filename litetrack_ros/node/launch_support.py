@@ -81,6 +81,26 @@ def rviz_installed() -> bool:
     return True
 
 
+class NodeExitedError(RuntimeError):
+    """A node the launch depends on exited with a non-zero status."""
+
+
+def end_launch(event: Any, context: Any) -> list[Any]:
+    """``on_exit`` of the launch's own nodes: the launch ends with them.
+
+    A non-zero exit status (1: the node could not configure) ends ``ros2 launch``
+    with status 1 too (an exception in launch), so that systemd and scripts see
+    it; a clean exit, or any exit while the launch is already shutting down
+    (Ctrl-C), ends it with 0.
+    """
+    from launch.actions import Shutdown
+    name = getattr(event.action, 'name', 'a node')
+    if event.returncode and not context.is_shutdown:
+        raise NodeExitedError(f'{name} exited with status {event.returncode}: '
+                              'ending the launch (see its log above)')
+    return [Shutdown(reason=f'{name} exited')]
+
+
 @dataclass(frozen=True)
 class RvizPlan:
     """Whether to start RViz, and a warning to log when it was asked for but cannot run."""
