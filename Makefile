@@ -17,13 +17,25 @@ export ROS_AUTOMATIC_DISCOVERY_RANGE := LOCALHOST
 export AMENT_PREFIX_PATH := $(CURDIR)/$(VENV)
 export ROS_LOG_DIR := $(CURDIR)/build/ros_log
 
-.PHONY: setup setup-jazzy test test-kilted test-jazzy lint demo clean
+.PHONY: setup setup-jazzy setup-ros-tools test test-kilted test-jazzy lint demo clean
 
 setup:
 	$(PYTHON) tools/bootstrap.py
 
 setup-jazzy:
 	$(PYTHON) tools/bootstrap.py --distro jazzy
+
+# Optional (development): the real ROS 2 launch and CLI tools in both venvs, from the
+# snapshots that the search tool's fetch brought into MIRROR (see README, Development):
+#   make setup-ros-tools MIRROR=/work/.mirror
+# The launch and CLI tests then run for real; without the tools they skip.
+ROS_TOOLS_EXTRACT ?= ../shared/ros-tools/extract.sh
+setup-ros-tools:
+	@test -n "$(MIRROR)" || { echo 'usage: make setup-ros-tools MIRROR=<folder of snapshots>'; exit 2; }
+	$(ROS_TOOLS_EXTRACT) $(MIRROR) build-ros-tools/rolling rolling
+	$(ROS_TOOLS_EXTRACT) $(MIRROR) build-ros-tools/jazzy jazzy
+	$(PYTHON) tools/bootstrap.py --ros-tools build-ros-tools/rolling
+	$(PYTHON) tools/bootstrap.py --distro jazzy --ros-tools build-ros-tools/jazzy
 
 # The whole suite on kilted, then the ROS-facing tests on jazzy.
 test: test-kilted test-jazzy
@@ -49,4 +61,4 @@ demo: setup
 	cd build && ../$(BIN)/python -m litetrack_ros.ros_tools.demo --output $(CURDIR)/demo_output $(DEMO_ARGS)
 
 clean:
-	rm -rf build build-jazzy log install $(VENV) $(JAZZY_VENV)
+	rm -rf build build-jazzy build-ros-tools log install $(VENV) $(JAZZY_VENV)

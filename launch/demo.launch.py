@@ -5,54 +5,82 @@
 ros2 launch litetrack_ros demo.launch.py source:=/path/to/video.mp4
 then pick a target: ros2 run litetrack_ros select_target --gui
 (or: ros2 run litetrack_ros select_target X Y W H).
+The arguments are checked before anything starts, RViz is skipped with a warning where
+rviz2 is not installed, and when either node exits the launch ends (no orphans).
 """
 
 from pathlib import Path
 
 from ament_index_python.packages import get_package_share_directory
-from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument
-from launch.conditions import IfCondition
+from launch import LaunchContext, LaunchDescription
+from launch.actions import DeclareLaunchArgument, LogInfo, OpaqueFunction, Shutdown
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
+from launch_ros.parameter_descriptions import ParameterValue
+from litetrack_ros.node.launch_support import (
+    check_params_file,
+    node_parameters,
+    plan_rviz,
+    rviz_installed,
+)
 from litetrack_ros.node.transport import large_frame_environment
 
 SHARE = Path(get_package_share_directory('litetrack_ros'))
 
 
-def generate_launch_description() -> LaunchDescription:
-    """Declare the arguments, the video source, the tracker and RViz."""
-    arguments = [
-        DeclareLaunchArgument('source', default_value='0',
-                              description='Video file, image folder or camera index.'),
-        DeclareLaunchArgument('rate', default_value='30.0', description='Frames per second.'),
-        DeclareLaunchArgument('weights', default_value='',
-                              description='Checkpoint file/folder ("" = package weights/).'),
-        DeclareLaunchArgument('use_rviz', default_value='true', description='Start RViz.'),
-    ]
+
+def start(context: LaunchContext) -> list:
+    """Check the arguments, then make the source, the tracker (and RViz)."""
+    def argument(name: str) -> str:
+        return LaunchConfiguration(name).perform(context)
+
+    params_file = check_params_file(str(SHARE / 'config' / 'litetrack.yaml'))
+    rviz_plan = plan_rviz(argument('use_rviz'), rviz_installed())
+    parameters = node_parameters(params_file, {'weights': argument('weights')},
+                                 wrap=lambda value: ParameterValue(value, value_type=str))
+    parameters.append({'allow_untrained': True})
     source = Node(
         package='litetrack_ros',
         executable='video_source',
         name='video_source',
-        arguments=[LaunchConfiguration('source'), '--rate', LaunchConfiguration('rate'),
+        arguments=[argument('source'), '--rate', argument('rate'),
                    '--loop', '--topic', 'image', '--frame-id', 'camera'],
         output='screen',
+        on_exit=Shutdown(reason='video_source exited'),
     )
     tracker = Node(
         package='litetrack_ros',
         executable='litetrack_node',
         name='litetrack',
-        parameters=[str(SHARE / 'config' / 'litetrack.yaml'),
-                    {'weights': LaunchConfiguration('weights'), 'allow_untrained': True}],
+        parameters=parameters,
         remappings=[('image', 'image')],
         output='screen',
         emulate_tty=True,
+        on_exit=Shutdown(reason='the litetrack node exited'),
     )
-    rviz = Node(
-        package='rviz2',
-        executable='rviz2',
-        arguments=['-d', str(SHARE / 'config' / 'litetrack.rviz')],
-        additional_env=large_frame_environment(),
-        condition=IfCondition(LaunchConfiguration('use_rviz')),
-    )
-    return LaunchDescription(arguments + [source, tracker, rviz])
+    actions: list = [source, tracker]
+    if rviz_plan.warning:
+        actions.append(LogInfo(msg=rviz_plan.warning))
+    if rviz_plan.start:
+        actions.append(Node(
+            package='rviz2',
+            executable='rviz2',
+            arguments=['-d', str(SHARE / 'config' / 'litetrack.rviz')],
+            additional_env=large_frame_environment(),
+        ))
+    return actions
+
+
+def generate_launch_description() -> LaunchDescription:
+    """Declare the arguments; the nodes are made once they are checked."""
+    arguments = [
+        DeclareLaunchArgument('source', default_value='0',
+                              description='Video file, image folder or camera index.'),
+        DeclareLaunchArgument('rate', default_value='30.0', description='Frames per second.'),
+        DeclareLaunchArgument('weights', default_value='',
+                              description='Checkpoint file/folder (empty: package weights/).'),
+        DeclareLaunchArgument('use_rviz', default_value='true',
+                              description='Start RViz (true/false; skipped with a warning '
+                                          'where rviz2 is missing).'),
+    ]
+    return LaunchDescription(arguments + [OpaqueFunction(function=start)])

@@ -4,23 +4,70 @@
 
 ros2 launch litetrack_ros litetrack.launch.py image:=/camera/image_raw namespace:=front
 Run it once per camera with different namespaces to track on several cameras.
+The arguments are checked before anything starts (litetrack_ros.node.launch_support);
+weights, variant and device left empty keep the parameter file's values. When the
+node exits (e.g. configure failed: exit status 1), the launch ends too.
 """
 
 from pathlib import Path
 
 from ament_index_python.packages import get_package_share_directory
-from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument
-from launch.conditions import IfCondition
+from launch import LaunchContext, LaunchDescription
+from launch.actions import DeclareLaunchArgument, LogInfo, OpaqueFunction, Shutdown
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
+from launch_ros.parameter_descriptions import ParameterValue
+from litetrack_ros.node.launch_support import (
+    check_params_file,
+    node_parameters,
+    plan_rviz,
+    rviz_installed,
+)
 from litetrack_ros.node.transport import large_frame_environment
 
 SHARE = Path(get_package_share_directory('litetrack_ros'))
+# Launch arguments that override the parameter file when given (not empty).
+OVERRIDES = ('weights', 'variant', 'device')
+
+
+
+def start(context: LaunchContext) -> list:
+    """Check the arguments, then make the tracker (and RViz)."""
+    def argument(name: str) -> str:
+        return LaunchConfiguration(name).perform(context)
+
+    params_file = check_params_file(argument('params_file'))
+    rviz_plan = plan_rviz(argument('use_rviz'), rviz_installed())
+    parameters = node_parameters(params_file, {name: argument(name) for name in OVERRIDES},
+                                 wrap=lambda value: ParameterValue(value, value_type=str))
+    namespace = argument('namespace')
+    tracker = Node(
+        package='litetrack_ros',
+        executable='litetrack_node',
+        name='litetrack',
+        namespace=namespace,
+        parameters=parameters,
+        remappings=[('image', argument('image'))],
+        output='screen',
+        emulate_tty=True,
+        on_exit=Shutdown(reason='the litetrack node exited'),
+    )
+    actions: list = [tracker]
+    if rviz_plan.warning:
+        actions.append(LogInfo(msg=rviz_plan.warning))
+    if rviz_plan.start:
+        actions.append(Node(
+            package='rviz2',
+            executable='rviz2',
+            namespace=namespace,
+            arguments=['-d', str(SHARE / 'config' / 'litetrack.rviz')],
+            additional_env=large_frame_environment(),
+        ))
+    return actions
 
 
 def generate_launch_description() -> LaunchDescription:
-    """Declare the arguments, the tracker node and the optional RViz."""
+    """Declare the arguments; the nodes are made once they are checked."""
     arguments = [
         DeclareLaunchArgument('image', default_value='image',
                               description='Camera image topic (sensor_msgs/Image).'),
@@ -28,39 +75,18 @@ def generate_launch_description() -> LaunchDescription:
                               description='Namespace of the node (one per camera).'),
         DeclareLaunchArgument('params_file', default_value=str(SHARE / 'config' /
                                                                'litetrack.yaml'),
-                              description='Parameter file.'),
+                              description='Parameter file (must exist).'),
         DeclareLaunchArgument('weights', default_value='',
-                              description='Checkpoint file/folder ("" = package weights/).'),
-        DeclareLaunchArgument('variant', default_value='auto',
-                              description='auto, B4, B6, B8, B9, S4, S6, M6, C3 or LightTrack-M.'),
-        DeclareLaunchArgument('device', default_value='auto',
-                              description='auto, cpu, cuda or cuda:N.'),
+                              description='Checkpoint file/folder (empty: the parameter '
+                                          "file's, by default the package weights/)."),
+        DeclareLaunchArgument('variant', default_value='',
+                              description="Empty: the parameter file's (default auto); or "
+                                          'auto, B4, B6, B8, B9, S4, S6, M6, C3, LightTrack-M.'),
+        DeclareLaunchArgument('device', default_value='',
+                              description="Empty: the parameter file's (default auto); or "
+                                          'auto, cpu, cuda or cuda:N.'),
         DeclareLaunchArgument('use_rviz', default_value='false',
-                              description='Start RViz showing the debug image.'),
+                              description='Start RViz showing the debug image (true/false; '
+                                          'skipped with a warning where rviz2 is missing).'),
     ]
-    tracker = Node(
-        package='litetrack_ros',
-        executable='litetrack_node',
-        name='litetrack',
-        namespace=LaunchConfiguration('namespace'),
-        parameters=[
-            LaunchConfiguration('params_file'),
-            {
-                'weights': LaunchConfiguration('weights'),
-                'variant': LaunchConfiguration('variant'),
-                'device': LaunchConfiguration('device'),
-            },
-        ],
-        remappings=[('image', LaunchConfiguration('image'))],
-        output='screen',
-        emulate_tty=True,
-    )
-    rviz = Node(
-        package='rviz2',
-        executable='rviz2',
-        namespace=LaunchConfiguration('namespace'),
-        arguments=['-d', str(SHARE / 'config' / 'litetrack.rviz')],
-        additional_env=large_frame_environment(),
-        condition=IfCondition(LaunchConfiguration('use_rviz')),
-    )
-    return LaunchDescription(arguments + [tracker, rviz])
+    return LaunchDescription(arguments + [OpaqueFunction(function=start)])

@@ -251,6 +251,7 @@ class RecordingTracker:
         class Result:
             box_xywh = (1.0, 2.0, 3.0, 4.0)
             confidence = 0.9
+            lost = False
         self.track_image = image
         return Result()
 
@@ -264,6 +265,7 @@ def test_litetrack_adapter_feeds_rgb_to_the_tracker():
     np.testing.assert_array_equal(recorder.init_image, bgr[..., ::-1])
     np.testing.assert_array_equal(recorder.track_image, bgr[..., ::-1])
     assert adapter.last_confidence == 0.9
+    assert adapter.last_lost is False
 
 
 def test_litetrack_without_weights_is_named_untrained_and_tracks(tmp_path):

@@ -11,6 +11,7 @@ import ast
 from pathlib import Path
 import py_compile
 import re
+import uuid
 
 import pytest
 import yaml
@@ -75,14 +76,30 @@ def test_launch_file_compiles_and_names_what_exists(launch_file):
         assert path.parts[0] in ('config', 'launch', 'weights'), 'installed to share/'
 
 
+def launch_overrides(tree: ast.AST) -> list[str]:
+    """Parameter names a launch file overrides: dict keys and its OVERRIDES tuple."""
+    names = [key.value for node in ast.walk(tree) if isinstance(node, ast.Dict)
+             for key in node.keys if isinstance(key, ast.Constant)]
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Assign) and getattr(node.targets[0], 'id', '') == 'OVERRIDES'
+                and isinstance(node.value, ast.Tuple)):
+            names += [element.value for element in node.value.elts]
+    return names
+
+
 @pytest.mark.ros
 @pytest.mark.parametrize('launch_file', LAUNCH_FILES, ids=lambda p: p.name)
 def test_launch_parameters_are_node_parameters(launch_file):
-    tree = ast.parse(launch_file.read_text())
-    overrides = [key.value for node in ast.walk(tree) if isinstance(node, ast.Dict)
-                 for key in node.keys if isinstance(key, ast.Constant)]
-    assert overrides, 'expected a parameter override dict'
+    overrides = launch_overrides(ast.parse(launch_file.read_text()))
+    assert overrides, 'expected parameter overrides'
     assert set(overrides) <= node_parameter_names()
+
+
+def test_checkpoints_put_into_weights_are_installed():
+    """README: "put a checkpoint into weights/": no pattern may exclude one from the install."""
+    cmake = (REPO_ROOT / 'CMakeLists.txt').read_text()
+    rule = re.search(r'install\(\s*DIRECTORY[^)]*\bweights\b[^)]*\)', cmake).group(0)
+    assert 'EXCLUDE' not in rule, rule
 
 
 @pytest.mark.ros
@@ -140,7 +157,9 @@ def test_launch_file_starts_the_node(launch_file, tmp_path):
     from launch.launch_description_sources import PythonLaunchDescriptionSource
     from ros_support import ros_node, spin_until, write_tiny_checkpoint
     weights = write_tiny_checkpoint(tmp_path / 'tiny.safetensors')
-    namespace = f'launch_{tmp_path.name[-8:]}'.replace('-', '_')
+    # rcl rejects a double underscore in a name (tmp_path's tail can start with one).
+    namespace = f'launch_{uuid.uuid4().hex[:8]}'
+    assert '__' not in namespace
     service = LaunchService()
     service.include_launch_description(LaunchDescription([IncludeLaunchDescription(
         PythonLaunchDescriptionSource(str(REPO_ROOT / 'launch' / launch_file)),

@@ -1,6 +1,6 @@
 # Copyright 2026 The litetrack_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Long-term evaluation: absent-segment sequences, their metrics and litetrack-eval --absent-frames."""
+"""Long-term evaluation: absent-segment sequences, metrics, litetrack-eval --absent-frames."""
 
 import json
 from pathlib import Path
@@ -111,9 +111,10 @@ class RedSquareFinder:
     last_confidence = float('nan')
 
     def init(self, image, box):
-        pass
+        """Nothing to remember: the target is the red square."""
 
     def update(self, image):
+        """Return the red square's box, or a dummy box marked lost without one."""
         red = np.argwhere((image[..., 2] > 200) & (image[..., 0] < 50))
         self.last_lost = len(red) == 0
         if self.last_lost:

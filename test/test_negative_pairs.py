@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 import torch
 
-PARAMS = dict(template_size=32, search_size=64)
+PARAMS = {'template_size': 32, 'search_size': 64}
 
 
 def test_negative_samples_are_flagged_and_their_heatmap_is_zero():

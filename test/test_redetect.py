@@ -121,6 +121,17 @@ def test_absent_is_reported_and_the_target_is_found_again_elsewhere():
     assert max(net.batch_sizes) == 4
 
 
+def test_a_network_compiled_for_batch_one_gets_one_tile_per_call():
+    frames, boxes = leave_and_return_scene()
+    net = PresenceNet()
+    net.batch_one_only = True
+    tracker = Tracker(net, lost_threshold=0.3, lost_frames=3, redetect_threshold=0.5,
+                      redetect_tiles=4)
+    results = run(tracker, frames, boxes)
+    assert max(net.batch_sizes) == 1
+    assert not results[-1].lost  # found all the same
+
+
 def test_without_global_search_the_far_return_is_not_found():
     frames, boxes = leave_and_return_scene()
     tracker = Tracker(PresenceNet(), lost_threshold=0.3, lost_frames=3, redetect_tiles=0)
@@ -139,10 +150,17 @@ def test_hysteresis_needs_the_redetect_threshold_to_resume():
 
 
 def test_presence_settings_come_from_the_weights_unless_given():
-    net = PresenceNet(lost_threshold=0.4, redetect_threshold=0.6, redetect_tiles=2)
+    net = PresenceNet(lost_threshold=0.4, redetect_threshold=0.6, redetect_tiles=2,
+                      lost_frames=2)
     tracker = Tracker(net)
     assert (tracker.lost_threshold, tracker.resume_threshold, tracker.redetect_tiles) == \
         (0.4, 0.6, 2)
+    assert tracker.lost_frames == 2
+    tracker.set_presence_setting('lost_frames', 7)
+    tracker.set_presence_setting('lost_frames', None)  # back to the stored value
+    assert tracker.lost_frames == 2
+    with pytest.raises(ValueError, match='lost_frames'):
+        tracker.set_presence_setting('lost_frames', 0)
     tracker = Tracker(net, lost_threshold=0.2, redetect_threshold=0.3, redetect_tiles=0)
     assert (tracker.lost_threshold, tracker.resume_threshold, tracker.redetect_tiles) == \
         (0.2, 0.3, 0)
@@ -192,3 +210,23 @@ def test_tiles_cover_the_frame_to_its_borders_nearest_first():
     distances = np.hypot(centres[:, 0] - 20, centres[:, 1] - 20)
     assert np.all(np.diff(distances) >= -1e-9)
     assert search_tiles((50, 60), box, 100.0) == [(20.0, 15.0, 20.0, 20.0)]
+
+
+def test_presence_settings_travel_with_converted_weights(tmp_path):
+    from litetrack_ros.cli import convert
+    from litetrack_ros.model import LiteTrack
+    from litetrack_ros.model.checkpoint import save_safetensors
+    from litetrack_ros.tracking.runtime import build_tracker
+    config = ModelConfig(depth=1, num_interaction=1, embed_dim=32, num_heads=1,
+                         template_size=32, search_size=64, head_channels=16)
+    save_safetensors(LiteTrack(config), tmp_path / 'in.safetensors', config)
+    status = convert.main([str(tmp_path / 'in.safetensors'), str(tmp_path / 'out.safetensors'),
+                           '--tracking', 'lost_threshold=0.35', '--tracking', 'lost_frames=2',
+                           '--tracking', 'redetect_threshold=0.45',
+                           '--tracking', 'redetect_tiles=6'])
+    assert status == 0
+    tracker, _ = build_tracker(tmp_path / 'out.safetensors', device='cpu', precision='fp32')
+    assert (tracker.lost_threshold, tracker.lost_frames, tracker.resume_threshold,
+            tracker.redetect_tiles) == (0.35, 2, 0.45, 6)
+    assert convert.main([str(tmp_path / 'in.safetensors'), str(tmp_path / 'bad.safetensors'),
+                         '--tracking', 'redetect_tiles=2.5']) == 2

@@ -18,6 +18,13 @@ Stages:
    machine the wheels were built on.
 3. ``vision_msgs`` from tools/vision_msgs (only when not importable already).
 4. ``litetrack_ros`` itself with colcon, installed into the venv.
+
+Optional (``--ros-tools DIR``, a development path): the real ROS 2 command-line
+and launch tools (``launch``, ``launch_ros``, ``ros2cli`` with its verbs,
+``rosidl_runtime_py``; ``composition_interfaces`` built with colcon) from a
+folder of sources written by ``../shared/ros-tools/extract.sh`` (no package
+index has them), so that the launch and CLI tests run for real. Without them
+those tests skip.
 """
 
 import argparse
@@ -35,6 +42,9 @@ VISION_MSGS = ROOT / 'tools' / 'vision_msgs'
 # Sources whose change requires rebuilding the ROS package.
 PACKAGE_INPUTS = ('CMakeLists.txt', 'package.xml', 'srv', 'scripts', 'litetrack_ros',
                   'launch', 'config', 'weights', 'test')
+ROS_TOOLS_REQUIREMENTS = ROOT / 'tools' / 'requirements-ros-tools.txt'
+# The interface package among the tools: built with colcon, the rest is pip-installed.
+ROS_TOOLS_INTERFACES = ('composition_interfaces',)
 # Where the ROS wheels were built (manylinux image); their CMake exports point there.
 WHEEL_BUILD_PYTHON = '/opt/python/cp311-cp311'
 
@@ -208,6 +218,28 @@ def build_package(distro: Distro) -> None:
     mark_stage_done(distro, 'package', fingerprint)
 
 
+def install_ros_tools(distro: Distro, sources: Path) -> None:
+    """Install the real launch and ros2 CLI tools from extracted sources (optional)."""
+    sources = sources.resolve()
+    packages = sorted(p.parent for p in sources.glob('*/setup.py'))
+    if not packages:
+        sys.exit(f'[bootstrap] no Python packages in {sources}: write them with '
+                 '../shared/ros-tools/extract.sh MIRROR OUT rolling|jazzy')
+    fingerprint = hash_paths([ROS_TOOLS_REQUIREMENTS, *[sources / i for i in
+                                                         ROS_TOOLS_INTERFACES]])
+    fingerprint += ''.join(sorted(hash_paths([p / 'setup.py', p / 'package.xml'])
+                                  for p in packages))
+    if stage_is_current(distro, 'ros_tools', fingerprint):
+        return
+    log(f'installing the ROS 2 launch and CLI tools from {sources} ({distro.name})')
+    pip = [distro.python, '-m', 'pip', '--disable-pip-version-check', '-q']
+    run(pip + ['install', '-r', ROS_TOOLS_REQUIREMENTS, '-c', distro.constraints])
+    run(pip + ['install', '--no-deps', '--no-build-isolation', *packages])
+    for name in ROS_TOOLS_INTERFACES:
+        colcon_build(distro, sources / name, name)
+    mark_stage_done(distro, 'ros_tools', fingerprint)
+
+
 def main() -> int:
     """Run every stage that is out of date."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -215,12 +247,17 @@ def main() -> int:
                         help='ROS 2 distribution to set up (default: kilted, in .venv/)')
     parser.add_argument('--deps-only', action='store_true',
                         help='only stages 1-3 (the environment, not the package)')
+    parser.add_argument('--ros-tools', type=Path, metavar='DIR',
+                        help='also install the real ROS 2 launch and CLI tools from DIR '
+                             '(written by ../shared/ros-tools/extract.sh; optional)')
     args = parser.parse_args()
     if sys.version_info < (3, 10):
         sys.exit('[bootstrap] Python >= 3.10 is needed')
     distro = DISTROS[args.distro]
     install_wheels(distro)
     build_vision_msgs(distro)
+    if args.ros_tools is not None:
+        install_ros_tools(distro, args.ros_tools)
     if not args.deps_only:
         build_package(distro)
     log(f'ready: {distro.venv} (ROS 2 {distro.name}, python {sysconfig.get_python_version()})')

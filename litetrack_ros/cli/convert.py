@@ -49,7 +49,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument('--tracking', action='append', default=[], metavar='NAME=VALUE',
                         help='store a tracking setting with the weights, repeatable: '
                              'window_influence=I|none, scale_penalty_k=K, '
-                             'score_weighted_size_update=0|1, lost_threshold=T, '
+                             'score_weighted_size_update=0|1, lost_threshold=T, lost_frames=N, '
                              'redetect_threshold=T, redetect_tiles=N (as litetrack-eval takes '
                              'them)')
     parser.add_argument('--size-update-rate', type=float, default=None, metavar='R',
@@ -110,7 +110,7 @@ def _tracking_setting(text: str) -> tuple[str, object]:
         if value not in ('0', '1', 'true', 'false'):
             raise ValueError(f'{name} takes 0 or 1, got {value!r}')
         return name, value in ('1', 'true')
-    if name == 'redetect_tiles':
+    if name in ('redetect_tiles', 'lost_frames'):
         if not value.isdigit():
             raise ValueError(f'{name} takes a whole number, got {value!r}')
         return name, int(value)

@@ -184,7 +184,7 @@ class LiteTrackAdapter:
         except FrameSkipped:
             return self._last_box
         self.last_confidence = result.confidence
-        self.last_lost = result.lost
+        self.last_lost = bool(getattr(result, 'lost', False))
         self._last_box = tuple(float(value) for value in result.box_xywh)
         return self._last_box
 
@@ -239,7 +239,7 @@ def litetrack_tracker(weights: str | Path | None = None, device: str = 'auto',
 
 # Tracking settings litetrack-eval can override, with their name suffixes.
 SETTING_LABELS = {'window_influence': 'w', 'scale_penalty_k': 'k',
-                  'score_weighted_size_update': 'sw', 'lost_threshold': 'lt',
+                  'score_weighted_size_update': 'sw', 'lost_threshold': 'lt', 'lost_frames': 'lf',
                   'redetect_threshold': 'rt', 'redetect_tiles': 'rd'}
 
 
@@ -247,7 +247,8 @@ SETTING_LABELS = {'window_influence': 'w', 'scale_penalty_k': 'k',
 TRACKER_OPTIONS: dict[str, tuple[str, ...]] = {
     'litetrack': ('weights', 'device', 'precision', 'search_size', 'variant', 'size_update_rate',
                   'window_influence', 'scale_penalty_k', 'score_weighted_size_update',
-                  'compile', 'lost_threshold', 'redetect_threshold', 'redetect_tiles'),
+                  'compile', 'lost_threshold', 'lost_frames', 'redetect_threshold',
+                  'redetect_tiles'),
     'mil': ('seeds',),
     'nano': ('backbone', 'head'),
     'vit': ('net',),
@@ -276,8 +277,9 @@ def _tracking_options(options: dict[str, str]) -> dict[str, Any]:
     for key in ('lost_threshold', 'redetect_threshold'):
         if options.get(key):
             settings[key] = _number(options, key, float)
-    if options.get('redetect_tiles'):
-        settings['redetect_tiles'] = _number(options, 'redetect_tiles', int)
+    for key in ('lost_frames', 'redetect_tiles'):
+        if options.get(key):
+            settings[key] = _number(options, key, int)
     text = options.get('score_weighted_size_update')
     if text:
         if text.lower() not in ('0', '1', 'true', 'false'):

@@ -33,7 +33,13 @@ from litetrack_ros.evaluation.baselines import (
 )
 from litetrack_ros.evaluation.datasets import DatasetError, discover_sequences, Sequence
 from litetrack_ros.evaluation.long_term import evaluate_long_term, format_long_term
-from litetrack_ros.evaluation.ranks import RankError, run_as_rank, run_in_workers, torchrun_place
+from litetrack_ros.evaluation.ranks import (
+    RankError,
+    run_as_rank,
+    run_in_workers,
+    torchrun_place,
+    use_local_gpu,
+)
 from litetrack_ros.evaluation.report import (
     build_report,
     format_table,
@@ -61,7 +67,7 @@ TRACKER_HELP = (
     'tracker to evaluate, repeatable: KIND[:key=value,...]. Kinds: '
     'litetrack[:weights=PATH,device=auto|cpu|cuda,precision=auto|fp32|fp16|bf16,'
     'search_size=N,variant=B6,size_update_rate=R,window_influence=I|none,'
-    'scale_penalty_k=K,score_weighted_size_update=0|1,compile=1,lost_threshold=T,'
+    'scale_penalty_k=K,score_weighted_size_update=0|1,compile=1,lost_threshold=T,lost_frames=N,'
     'redetect_threshold=T,redetect_tiles=N] (LiteTrack or LightTrack, '
     'as the checkpoint says; no weights: an untrained network, named litetrack-untrained); '
     f'mil[:seeds=N] (random: run with seeds 0..N-1, default {DEFAULT_MIL_SEEDS}, reported as '
@@ -193,9 +199,11 @@ def run(args: argparse.Namespace) -> None:
     if args.workers < 1:
         raise UsageError('--workers must be at least 1')
     try:
-        rank, world_size, _ = torchrun_place()
+        rank, world_size, local_rank = torchrun_place()
     except RankError as error:
         raise UsageError(str(error)) from error
+    if world_size > 1:
+        use_local_gpu(local_rank)  # before the trackers are built
     if world_size > 1 and args.workers > 1:
         raise UsageError('--workers splits the sequences in one process; under torchrun the '
                          'ranks do: use one or the other')

@@ -102,7 +102,7 @@ def with_absent_segment(sequence: Sequence, other: Sequence, absent_frames: int)
         boxes = np.concatenate((truth[:leave], np.full((absent_frames, 4), np.nan),
                                 truth[resume:]))
     first = sequence.load_frame(0)
-    return AbsentSequence(name=sequence.name, frame_paths=tuple(), groundtruth=boxes,
+    return AbsentSequence(name=sequence.name, frame_paths=(), groundtruth=boxes,
                           layout=sequence.layout, path=sequence.path, sources=tuple(sources),
                           absent=flags, frame_hw=first.shape[:2])
 

@@ -51,6 +51,14 @@ def torchrun_place(environ: dict[str, str] | None = None) -> tuple[int, int, int
     return rank, world, local
 
 
+def use_local_gpu(local_rank: int) -> None:
+    """Make ``cuda`` mean this rank's GPU (``cuda:LOCAL_RANK``), when there is one."""
+    import torch  # noqa: PLC0415 - only under torchrun
+
+    if torch.cuda.is_available() and local_rank < torch.cuda.device_count():
+        torch.cuda.set_device(local_rank)
+
+
 def split_sequences(sequences: SequenceOf[Sequence], shards: int) -> list[list[Sequence]]:
     """Split ``sequences`` into ``shards`` lists of about equal frame counts.
 

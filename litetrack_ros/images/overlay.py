@@ -17,15 +17,15 @@ def draw_track(image_rgb: np.ndarray, box_xywh: Sequence[float] | None, *,
                untrained: bool = False, distance_m: float | None = None) -> np.ndarray:
     """Return a copy of the frame with the box, score, state and rate drawn on it.
 
-    ``state`` is a short word ('tracking', 'lost', 'idle'); the box is drawn in
-    green while tracking and red while lost, and a network with random weights
+    ``state`` is a short word ('tracking', 'searching', 'lost', 'idle'); the box is drawn in
+    green while tracking and red while lost or searching, and a network with random weights
     is labelled UNTRAINED so nobody mistakes its output for tracking.
     ``distance_m`` (the target's depth, when known) is written after the score.
     """
     canvas = np.ascontiguousarray(image_rgb).copy()
     scale = max(canvas.shape[0], canvas.shape[1]) / 640.0
     thickness = max(1, round(2 * scale))
-    colour = LOST_COLOUR if state == 'lost' else TRACKING_COLOUR
+    colour = LOST_COLOUR if state in ('lost', 'searching') else TRACKING_COLOUR
     if box_xywh is not None:
         x, y, w, h = (int(round(v)) for v in box_xywh)
         cv2.rectangle(canvas, (x, y), (x + w, y + h), colour, thickness)

@@ -39,6 +39,10 @@ class CompiledLiteTrack:
     network must not be moved, cast or changed afterwards (compile again instead).
     """
 
+    # Compiled for batch 1: a batch of search regions would recompile; callers that
+    # batch (the tracker's global re-detection) run them one at a time instead.
+    batch_one_only = True
+
     def __init__(self, net: LiteTrack, encode_template: Callable[..., TemplateState],
                  track_search: Callable[..., HeadOutput]) -> None:
         self.net = net

@@ -22,7 +22,7 @@ SELECTION_FIELDS = ('window_influence', 'scale_penalty_k', 'size_update_rate',
                     'score_weighted_size_update')
 # When the target counts as absent and how it is found again (litetrack_ros.tracking.redetect),
 # chosen on validation data for each set of weights.
-PRESENCE_FIELDS = ('lost_threshold', 'redetect_threshold', 'redetect_tiles')
+PRESENCE_FIELDS = ('lost_threshold', 'lost_frames', 'redetect_threshold', 'redetect_tiles')
 TRACKING_FIELDS = ('template_factor', 'search_factor') + SELECTION_FIELDS + PRESENCE_FIELDS
 LIGHTTRACK_TRACKING_FIELDS = ('context_amount',) + SELECTION_FIELDS + PRESENCE_FIELDS
 # Narrowest LiteTrack width for which 'auto' picks bf16 on a CPU (ModelConfig.cpu_bf16_pays).
@@ -106,9 +106,11 @@ class ModelConfig:
     # Size update rate multiplied by the chosen cell's (penalised) score.
     score_weighted_size_update: bool = False
     # Presence (see PRESENCE_FIELDS): score below which a frame is a miss (None: the
-    # tracker's default), score a lost target must reach again to be resumed (None: the
-    # lost threshold), search tiles per frame of the global re-detection while lost (0: off).
+    # tracker's default), misses in a row that make the target lost (None: 5), score a
+    # lost target must reach again to be resumed (None: the lost threshold), search tiles
+    # per frame of the global re-detection while lost (0: off).
     lost_threshold: float | None = None
+    lost_frames: int | None = None
     redetect_threshold: float | None = None
     redetect_tiles: int = 0
 
@@ -233,6 +235,10 @@ def _check_tracking_fields(config: Any) -> None:
         value = getattr(config, name)
         if value is not None and not 0 <= value <= 1:
             raise ValueError(f'{name} must be None or in [0, 1], got {value}')
+    frames = config.lost_frames
+    if frames is not None and (isinstance(frames, bool) or not isinstance(frames, int)
+                               or frames < 1):
+        raise ValueError(f'lost_frames must be None or an integer >= 1, got {frames!r}')
     if isinstance(config.redetect_tiles, bool) or not isinstance(config.redetect_tiles, int) \
             or config.redetect_tiles < 0:
         raise ValueError(f'redetect_tiles must be an integer >= 0, got {config.redetect_tiles!r}')
@@ -273,6 +279,7 @@ class LightTrackConfig:
     size_update_rate: float = 0.765
     score_weighted_size_update: bool = True
     lost_threshold: float | None = None
+    lost_frames: int | None = None
     redetect_threshold: float | None = None
     redetect_tiles: int = 0
 

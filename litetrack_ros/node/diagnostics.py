@@ -48,8 +48,9 @@ def diagnostic_status(name: str, hardware_id: str, state: str, stats: NodeStats,
     status = DiagnosticStatus(name=name, hardware_id=hardware_id)
     if listening and input_rate == 0.0:
         status.level, status.message = DiagnosticStatus.WARN, 'no images received'
-    elif state == 'lost':
-        status.level, status.message = DiagnosticStatus.WARN, 'target lost'
+    elif state in ('lost', 'searching'):
+        status.level = DiagnosticStatus.WARN
+        status.message = 'target lost' if state == 'lost' else 'target lost, searching'
     else:
         status.level, status.message = DiagnosticStatus.OK, state
     values = {

@@ -37,6 +37,11 @@ from litetrack_ros.images.image_codec import (
 )
 from litetrack_ros.images.overlay import draw_track
 from litetrack_ros.node.depth import TargetDepth
+from litetrack_ros.node.detector_candidates import (
+    DetectorCandidates,
+    parse_classes,
+    pick_start,
+)
 from litetrack_ros.node.diagnostics import diagnostic_status, NodeStats
 from litetrack_ros.node.frames import FrameBuffer
 from litetrack_ros.node.parameters import (
@@ -102,10 +107,19 @@ class LiteTrackNode(LifecycleNode):
         self._diagnostics_timer = None
         # Depth input and 3D outputs, off unless depth_topic is set (node/depth.py).
         self._depth = TargetDepth(self, self._wanted_reliability, self._guarded, self._publish)
+        # Detector boxes as candidates while lost, off unless detections_topic is set.
+        self._detector = DetectorCandidates()
+        self._detector.classes = parse_classes(self._param('detection_classes'))
+        self._detector_sub = None
+        self._lost_since = 0  # frame index of the last loss (for the recovery log)
 
+        # Read by main: a failed autostart exits 1, the shutdown transition exits 0.
+        self.start_failed = False
+        self.shut_down = False
         if self._param('autostart'):
-            if self.trigger_configure() == TransitionCallbackReturn.SUCCESS:
-                self.trigger_activate()
+            self.start_failed = not (
+                self.trigger_configure() == TransitionCallbackReturn.SUCCESS
+                and self.trigger_activate() == TransitionCallbackReturn.SUCCESS)
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -117,8 +131,8 @@ class LiteTrackNode(LifecycleNode):
             self._detections_pub = self.create_lifecycle_publisher(
                 Detection2DArray, '~/detections', 10)
             self._debug_pub = self.create_lifecycle_publisher(Image, '~/debug_image', 2)
-            self._diagnostics_pub = self.create_lifecycle_publisher(
-                DiagnosticArray, '/diagnostics', 10)
+            # Not a lifecycle publisher: diagnostics also say "inactive".
+            self._diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
             self._set_target_srv = self.create_service(SetTarget, '~/set_target',
                                                        self._on_set_target)
             self._reset_srv = self.create_service(Trigger, '~/reset', self._on_reset)
@@ -142,6 +156,10 @@ class LiteTrackNode(LifecycleNode):
             self._worker.start()
             self._subscription = self._subscribe_images()
             self._depth.activate()
+            if self._param('detections_topic'):
+                self._detector_sub = self.create_subscription(
+                    Detection2DArray, self._param('detections_topic'),
+                    self._guarded(self._detector.on_detections), 10)
             self._qos_timer = self.create_timer(2.0, self._guarded(self._follow_publisher_qos))
         except Exception as error:  # noqa: B902
             self.get_logger().error(f'activate failed: {error}')
@@ -163,8 +181,9 @@ class LiteTrackNode(LifecycleNode):
         return super().on_cleanup(state)
 
     def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
-        """Release everything on the way out."""
+        """Release everything; the process then exits (main watches ``shut_down``)."""
         self._release('shutdown', self._stop_listening, self._destroy_configured_entities)
+        self.shut_down = True
         return super().on_shutdown(state)
 
     def _release(self, transition: str, *steps: Callable[[], None]) -> bool:
@@ -179,7 +198,8 @@ class LiteTrackNode(LifecycleNode):
 
     def _stop_listening(self) -> None:
         for name, destroy in (('_qos_timer', self.destroy_timer),
-                              ('_subscription', self.destroy_subscription)):
+                              ('_subscription', self.destroy_subscription),
+                              ('_detector_sub', self.destroy_subscription)):
             entity = getattr(self, name)
             if entity is not None:
                 destroy(entity)
@@ -191,12 +211,13 @@ class LiteTrackNode(LifecycleNode):
         self._frames.drop_pending()
 
     def _destroy_configured_entities(self) -> None:
-        for name in ('_detections_pub', '_debug_pub', '_diagnostics_pub'):
+        for name in ('_detections_pub', '_debug_pub'):
             publisher = getattr(self, name, None)
             if publisher is not None:
                 self.destroy_lifecycle_publisher(publisher)
                 setattr(self, name, None)
-        for name, destroy in (('_set_target_srv', self.destroy_service),
+        for name, destroy in (('_diagnostics_pub', self.destroy_publisher),
+                              ('_set_target_srv', self.destroy_service),
                               ('_reset_srv', self.destroy_service),
                               ('_diagnostics_timer', self.destroy_timer)):
             entity = getattr(self, name, None)
@@ -208,6 +229,7 @@ class LiteTrackNode(LifecycleNode):
             self._tracker = None
             self._last_result = None
         self._frames.clear()
+        gc.unfreeze()  # what configure froze may go now
         import torch
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
@@ -233,6 +255,9 @@ class LiteTrackNode(LifecycleNode):
     def _apply_parameter(self, name: str, value: Any) -> None:
         """Check one live parameter (raises ValueError) and pass it to the tracker."""
         tracker = self._tracker
+        if name == 'detection_classes':
+            self._detector.classes = parse_classes(value)
+            return
         if name not in LIVE_SETTERS:
             return
         value = check_live_value(name, value)
@@ -255,16 +280,19 @@ class LiteTrackNode(LifecycleNode):
             weights, device=self._param('device'), precision=self._param('precision'),
             variant=self._param('variant'), search_size=self._param('search_size'),
             allow_untrained=self._param('allow_untrained'),
-            lost_threshold=self._param('lost_threshold'), lost_frames=self._param('lost_frames'),
             size_update_rate=self._param('size_update_rate') or None,
             compile=self._param('compile'))
+        for name in ('lost_threshold', 'lost_frames', 'redetect_threshold', 'redetect_tiles'):
+            LIVE_SETTERS[name](tracker, self._param(name))
         with self._tracker_lock:
             self._tracker, self._info = tracker, info
         self._max_pixels = int(self._param('max_image_pixels'))
         self.get_logger().info(
             f'{info.network} ({info.parameters / 1e6:.1f} M parameters, search '
             f'{info.search_size} px, size update rate {tracker.size_update_rate:g}) on '
-            f'{info.device} in {info.precision} ({threads} CPU threads), weights {info.weights}')
+            f'{info.device} in {info.precision} ({threads} CPU threads), weights {info.weights}; '
+            f'lost below {tracker.lost_threshold:g}, resumed from {tracker.resume_threshold:g}, '
+            f'{tracker.redetect_tiles} re-detection tiles per frame')
         self.get_logger().info(f'precision {info.precision} ({info.precision_reason}); compile: '
                                f'{info.compile_message or "off"}')
 
@@ -378,18 +406,64 @@ class LiteTrackNode(LifecycleNode):
     def _track(self, header: Any, image: Any) -> tuple[Detection2DArray, TrackResult | None]:
         detections = Detection2DArray(header=header)
         with self._tracker_lock:
-            if self._tracker is None or not self._tracker.is_initialized:
+            if self._tracker is None:
                 return detections, None
+            if not self._tracker.is_initialized:
+                self._start_on_detection(header, image)
+                return detections, None
+            previous = self._last_result
             nonfinite = self._tracker.nonfinite_outputs
             result = self._tracker.track(image)
             nonfinite = self._tracker.nonfinite_outputs != nonfinite
+            if result.lost and self._detector_sub is not None:
+                boxes = self._detector.for_frame(header.stamp, self._param('detection_max_age'))
+                found = self._tracker.redetect_from(image, [c.box_xywh for c in boxes])
+                result = found or result
             self._last_result = result
             track_id = self._tracked_id
+            self._log_transition(previous, result)
         if nonfinite:  # a miss for the tracker; no box at all on the wire
             self._reject('network output not finite (NaN or infinity): no detection')
         elif not result.lost:
             detections.detections.append(self._detection(header, result, track_id))
         return detections, result
+
+    def _start_on_detection(self, header: Any, image: Any) -> None:
+        """Without a target: start on a detector box (start_on_detection); lock held."""
+        mode = self._param('start_on_detection')
+        if mode == 'off' or self._detector_sub is None:
+            return
+        chosen = pick_start(self._detector.for_frame(header.stamp,
+                                                     self._param('detection_max_age')), mode)
+        if chosen is None:
+            return
+        try:
+            self._tracker.initialize(image, chosen.box_xywh)
+        except ValueError as error:
+            self.get_logger().warning(f'cannot start on detection {chosen}: {error}',
+                                      throttle_duration_sec=WARNING_PERIOD_S)
+            return
+        self._track_id += 1
+        self._tracked_id = self._track_id
+        self._last_result = None
+        self.get_logger().info(
+            f'started tracking id {self._track_id} on the {mode} {chosen.class_id!r} '
+            f'detection (score {chosen.score:.2f}), box '
+            f'{tuple(round(v, 1) for v in chosen.box_xywh)}')
+
+    def _log_transition(self, previous: TrackResult | None, result: TrackResult) -> None:
+        """Log each loss and each recovery of the target."""
+        was_lost = previous is not None and previous.lost
+        if result.lost and not was_lost:
+            self._lost_since = result.frame_index
+            self.get_logger().info(
+                f'target lost at frame {result.frame_index} (confidence '
+                f'{result.confidence:.2f}); {result.state}')
+        elif was_lost and not result.lost:
+            self.get_logger().info(
+                f'target recovered at frame {result.frame_index} after '
+                f'{result.frame_index - self._lost_since} frames, confidence '
+                f'{result.confidence:.2f}, box {tuple(round(v, 1) for v in result.box_xywh)}')
 
     def _detection(self, header: Any, result: TrackResult, track_id: int) -> Detection2D:
         x, y, w, h = result.box_xywh
@@ -413,7 +487,7 @@ class LiteTrackNode(LifecycleNode):
         if result is None:
             state, box, confidence = 'idle', None, None
         else:
-            state = 'lost' if result.lost else 'tracking'
+            state = result.state
             box, confidence = result.box_xywh, result.confidence
         canvas = draw_track(image, box, confidence=confidence, state=state,
                             fps=self._stats.tracking_rate.rate(), distance_m=distance,
@@ -452,6 +526,8 @@ class LiteTrackNode(LifecycleNode):
 
     def _set_target(self, request: SetTarget.Request, response: SetTarget.Response) -> str:
         """Fill ``response`` (success, track id) and return its message."""
+        if self._subscription is None:  # not active: no frames arrive, the buffer is stale
+            return 'node is not active: activate it first (ros2 lifecycle set <node> activate)'
         message = self._frames.find(request.stamp)
         if message is None:
             return ('no frame received yet' if stamp_to_ns(request.stamp) == 0
@@ -498,20 +574,23 @@ class LiteTrackNode(LifecycleNode):
     def _state_word(self) -> str:
         if self._tracker is None or not self._tracker.is_initialized:
             return 'idle'
-        if self._last_result is not None and self._last_result.lost:
-            return 'lost'
+        if self._last_result is not None:
+            return self._last_result.state
         return 'tracking'
 
     def _publish_diagnostics(self) -> None:
         if self._diagnostics_pub is None:
             return
-        extra: dict[str, Any] = {'track_id': self._track_id,
+        extra: dict[str, Any] = {'lifecycle': 'active' if self._subscription else 'inactive',
+                                 'track_id': self._track_id,
                                  'image_reliability': self._image_reliability.name.lower()}
         if self._info is not None:
             extra.update(device=self._info.device, precision=self._info.precision,
                          variant=self._info.variant, weights=self._info.weights,
                          compile=self._info.compile)
         extra.update(self._depth.diagnostics())
+        if self._detector_sub is not None:
+            extra['detection_arrays_received'] = self._detector.received
         status = diagnostic_status(
             f'{self.get_fully_qualified_name()}: tracker',
             self._info.device if self._info else '', self._state_word(), self._stats,
@@ -524,8 +603,15 @@ class LiteTrackNode(LifecycleNode):
 
 # What a live parameter change does to the tracker (the ranges are in parameters.py).
 LIVE_SETTERS: dict[str, Callable[[Any, Any], None]] = {
-    'lost_threshold': lambda tracker, value: setattr(tracker, 'lost_threshold', float(value)),
-    'lost_frames': lambda tracker, value: setattr(tracker, 'lost_frames', int(value)),
+    # Negative: back to the value stored with the weights.
+    'lost_threshold': lambda tracker, value: tracker.set_presence_setting(
+        'lost_threshold', float(value) if value >= 0 else None),
+    'redetect_threshold': lambda tracker, value: tracker.set_presence_setting(
+        'redetect_threshold', float(value) if value >= 0 else None),
+    'redetect_tiles': lambda tracker, value: tracker.set_presence_setting(
+        'redetect_tiles', int(value) if value >= 0 else None),
+    'lost_frames': lambda tracker, value: tracker.set_presence_setting(
+        'lost_frames', int(value) if value > 0 else None),
     # 0: back to the rate stored with the weights.
     'size_update_rate': lambda tracker, value: tracker.set_size_update_rate(float(value) or None),
 }

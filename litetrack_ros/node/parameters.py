@@ -57,10 +57,12 @@ PARAMETERS = (
     ParameterSpec('input_transport', 'raw', 'raw (sensor_msgs/Image on image) or compressed '
                   '(sensor_msgs/CompressedImage on <image>/compressed).',
                   choices=('raw', 'compressed')),
-    ParameterSpec('lost_threshold', 0.25, 'Confidence below which a frame counts as a miss.',
-                  read_only=False, low=0.0, high=1.0),
-    ParameterSpec('lost_frames', 5, 'Consecutive misses after which the target is lost.',
-                  read_only=False, low=1, high=1000),
+    ParameterSpec('lost_threshold', -1.0, 'Confidence below which a frame counts as a miss; '
+                  '-1 = the value stored with the weights (0.25 without one).',
+                  read_only=False, low=-1.0, high=1.0),
+    ParameterSpec('lost_frames', 0, 'Consecutive misses after which the target is lost; 0 = '
+                  'the value stored with the weights (5 without one).',
+                  read_only=False, low=0, high=1000),
     ParameterSpec('size_update_rate', 0.0, 'Share of the predicted box-size change taken per '
                   'frame (1: all, as OSTrack); 0 = the value stored with the weights.',
                   read_only=False, low=0.0, high=1.0),
@@ -76,6 +78,23 @@ PARAMETERS = (
                   low=0.1, high=60.0),
     ParameterSpec('autostart', True, 'Configure and activate at start, without a lifecycle '
                   'manager.'),
+    # Presence and re-detection (tracking/redetect.py, node/detector_candidates.py).
+    ParameterSpec('redetect_threshold', -1.0, 'Confidence a lost target must reach again to '
+                  'be resumed (hysteresis); -1 = the value stored with the weights (else '
+                  'lost_threshold).', read_only=False, low=-1.0, high=1.0),
+    ParameterSpec('redetect_tiles', -1, 'Search regions per frame of the global '
+                  're-detection over the whole frame while lost (0: off); -1 = the value '
+                  'stored with the weights.', read_only=False, low=-1, high=256),
+    ParameterSpec('detections_topic', '', 'vision_msgs/Detection2DArray topic of an object '
+                  'detector whose boxes are verified against the template while the target '
+                  'is lost; empty: none.'),
+    ParameterSpec('detection_classes', '', 'Comma-separated class_ids taken from '
+                  'detections_topic; empty: every class.', read_only=False),
+    ParameterSpec('detection_max_age', 0.5, 'Largest stamp difference (s) between a frame '
+                  'and the detections used for it.', read_only=False, low=0.0, high=10.0),
+    ParameterSpec('start_on_detection', 'off', 'Without a target, start on the first listed '
+                  '(first) or highest-scoring (best) detection of detection_classes; off: '
+                  'only set_target starts.', choices=('off', 'first', 'best')),
     # The target in 3D (litetrack_ros.node.depth); off while depth_topic is empty.
     ParameterSpec('depth_topic', '', 'Depth image registered to the colour image (aligned '
                   'depth; sensor_msgs/Image, 16UC1 millimetres or 32FC1 metres); empty: no '

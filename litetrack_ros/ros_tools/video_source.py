@@ -34,11 +34,12 @@ from litetrack_ros.images.frame_reader import (
     source_fps,
 )
 from litetrack_ros.images.image_codec import encode_image
+from litetrack_ros.node.interrupts import signals_interrupt, SPIN_SLICE_S
 from litetrack_ros.node.transport import use_large_frame_profile
 import numpy as np
 import rclpy
 from rclpy.duration import Duration
-from rclpy.executors import ExternalShutdownException
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import (
     DurabilityPolicy,
@@ -47,6 +48,7 @@ from rclpy.qos import (
     QoSProfile,
     ReliabilityPolicy,
 )
+from rclpy.signals import SignalHandlerOptions
 from rclpy.task import Future
 from rclpy.utilities import remove_ros_args
 from sensor_msgs.msg import Image
@@ -283,20 +285,30 @@ def main(argv: list[str] | None = None) -> int:
         start_delay=args.start_delay)
 
     use_large_frame_profile()
-    rclpy.init(args=['video_source', *argv])
+    rclpy.init(args=['video_source', *argv], signal_handler_options=SignalHandlerOptions.NO)
+    with signals_interrupt():
+        return _run(options)
+
+
+def _run(options: VideoSourceOptions) -> int:
+    """Publish until the source is exhausted or a signal arrives."""
     node = None
+    executor = SingleThreadedExecutor()
     try:
         try:
             node = VideoSourceNode(options)
         except (FileNotFoundError, FrameSourceError) as error:
             print(f'video_source: error: {error}', file=sys.stderr, flush=True)
             return EXIT_BAD_SOURCE
-        rclpy.spin_until_future_complete(node, node.done)
+        executor.add_node(node)
+        while not node.done.done():  # short slices: a signal is seen promptly
+            executor.spin_once(timeout_sec=SPIN_SLICE_S)
         node.wait_for_delivery()
         return EXIT_READ_ERROR if node.error else EXIT_OK
     except (KeyboardInterrupt, ExternalShutdownException):
         return EXIT_OK
     finally:
+        executor.shutdown()
         if node is not None:
             node.destroy_node()
         rclpy.try_shutdown()

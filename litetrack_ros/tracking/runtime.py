@@ -209,7 +209,7 @@ def resolve_weights(weights: str, default_folder: Path | None) -> Path | None:
 
 def build_tracker(weights: Path | None, *, device: str = 'auto', precision: str = 'auto',
                   variant: str = 'auto', search_size: int = 0, allow_untrained: bool = False,
-                  lost_threshold: float | None = None, lost_frames: int = 5,
+                  lost_threshold: float | None = None, lost_frames: int | None = None,
                   size_update_rate: float | None = None,
                   tracking: dict[str, Any] | None = None,
                   compile: bool = False,  # noqa: A002 - the parameter's name
@@ -237,6 +237,10 @@ def build_tracker(weights: Path | None, *, device: str = 'auto', precision: str 
     from litetrack_ros.model.lighttrack import LightTrack
     from litetrack_ros.model.litetrack import enable_flush_denormal
 
+    known = {**KNOWN_VARIANTS, **LIGHTTRACK_VARIANTS}
+    if variant not in ('', 'auto') and variant not in known:
+        raise ValueError(f'invalid variant {variant!r}: use auto or one of '
+                         f'{", ".join(known)}')
     device = resolve_device(device)
     requested = precision
     resolve_precision(precision, device)  # a bad name fails before anything is loaded
@@ -247,9 +251,6 @@ def build_tracker(weights: Path | None, *, device: str = 'auto', precision: str 
         if not allow_untrained:
             raise WeightsError(f'no checkpoint found. {WEIGHTS_HELP}')
         name = UNTRAINED_VARIANT if variant in ('', 'auto') else variant
-        known = {**KNOWN_VARIANTS, **LIGHTTRACK_VARIANTS}
-        if name not in known:
-            raise ValueError(f'variant must be auto or one of {sorted(known)}, got {name!r}')
         torch.manual_seed(0)
         net = network_class(known[name])(known[name])
         if size:

@@ -64,6 +64,10 @@ DEFAULT_TEMPLATE_SIZE = ModelConfig.template_size
 DEFAULT_SEARCH_SIZE = ModelConfig.search_size
 # Score below which a frame is a miss when neither the caller nor the weights say.
 DEFAULT_LOST_THRESHOLD = 0.25
+# The presence settings and their values when neither the caller nor the weights say
+# (redetect_threshold None: the lost threshold; redetect_tiles 0: no global search).
+PRESENCE_DEFAULTS = {'lost_threshold': DEFAULT_LOST_THRESHOLD, 'lost_frames': 5,
+                     'redetect_threshold': None, 'redetect_tiles': 0}
 
 
 @dataclass(frozen=True)
@@ -147,7 +151,7 @@ class Tracker:
         device: str | torch.device = 'cpu',
         dtype: torch.dtype = torch.float32,
         lost_threshold: Optional[float] = None,
-        lost_frames: int = 5,
+        lost_frames: Optional[int] = None,
         search_size: Optional[int] = None,
         template_size: Optional[int] = None,
         size_update_rate: Optional[float] = None,
@@ -166,7 +170,8 @@ class Tracker:
             dtype: dtype of the network's inputs (and weights).
             lost_threshold: confidence below which a frame counts as a miss;
                 default ``net.config.lost_threshold`` (else 0.25).
-            lost_frames: consecutive misses after which the target is lost.
+            lost_frames: consecutive misses after which the target is lost;
+                default ``net.config.lost_frames`` (else 5).
             redetect_threshold: confidence a lost target must reach again to be
                 resumed; default ``net.config.redetect_threshold`` (else the
                 lost threshold).
@@ -186,26 +191,19 @@ class Tracker:
 
         """
         self.frame_guard = frame_guard
-        if lost_frames < 1:
-            raise ValueError(f'lost_frames must be at least 1, got {lost_frames}')
         self.device = torch.device(device)
         self.dtype = dtype
         config = getattr(net, 'config', None)
-        if lost_threshold is None:
-            lost_threshold = getattr(config, 'lost_threshold', None)
-        self.lost_threshold = float(
-            DEFAULT_LOST_THRESHOLD if lost_threshold is None else lost_threshold)
-        self.lost_frames = int(lost_frames)
-        if redetect_threshold is None:
-            redetect_threshold = getattr(config, 'redetect_threshold', None)
-        # None: the lost threshold, whatever it is set to later.
-        self.redetect_threshold: Optional[float] = (
-            None if redetect_threshold is None else float(redetect_threshold))
-        if redetect_tiles is None:
-            redetect_tiles = getattr(config, 'redetect_tiles', 0)
-        if int(redetect_tiles) < 0:
-            raise ValueError(f'redetect_tiles must be >= 0, got {redetect_tiles}')
-        self.redetect_tiles = int(redetect_tiles)
+        # What the weights say (None: nothing stored), for set_presence_setting(name, None).
+        self._stored_presence = {name: getattr(config, name, None) for name in PRESENCE_DEFAULTS}
+        self.lost_threshold = DEFAULT_LOST_THRESHOLD
+        self.redetect_threshold: Optional[float] = None  # None: the lost threshold
+        self.redetect_tiles = 0
+        self.lost_frames = 5
+        self.set_presence_setting('lost_threshold', lost_threshold)
+        self.set_presence_setting('lost_frames', lost_frames)
+        self.set_presence_setting('redetect_threshold', redetect_threshold)
+        self.set_presence_setting('redetect_tiles', redetect_tiles)
         self.nonfinite_outputs = 0  # frames whose output was NaN/inf: counted as misses
         self.search_size = _crop_size(net, 'search_size', search_size, DEFAULT_SEARCH_SIZE)
         self.template_size = _crop_size(
@@ -275,6 +273,34 @@ class Tracker:
         The latest box, except while lost: then the last confidently tracked box.
         """
         return self._search_box
+
+    def set_presence_setting(self, name: str, value: Any = None) -> None:
+        """Set ``lost_threshold``, ``lost_frames``, ``redetect_threshold`` or ``redetect_tiles``.
+
+        None: the value stored with the weights, else the default (0.25, 5, the lost
+        threshold, 0).
+
+        Raises:
+            ValueError: unknown name, a threshold outside [0, 1], lost frames < 1 or
+                tiles < 0.
+
+        """
+        if name not in PRESENCE_DEFAULTS:
+            raise ValueError(f'not a presence setting: {name!r}')
+        if value is None:
+            value = self._stored_presence.get(name)
+        if value is None:
+            value = PRESENCE_DEFAULTS[name]
+        if name in ('redetect_tiles', 'lost_frames'):
+            least = 1 if name == 'lost_frames' else 0
+            if int(value) != value or value < least:
+                raise ValueError(f'{name} must be a whole number >= {least}, got {value}')
+            value = int(value)
+        elif value is not None:
+            value = float(value)
+            if not 0 <= value <= 1:
+                raise ValueError(f'{name} must be in [0, 1], got {value}')
+        setattr(self, name, value)
 
     @property
     def resume_threshold(self) -> float:
@@ -441,12 +467,19 @@ class Tracker:
             geometries.append(geometry)
         if not crops:
             return []
+        # A network compiled for batch 1 gets the regions one at a time (no recompile).
+        step = 1 if getattr(self.net, 'batch_one_only', False) else len(crops)
+        found = []
         with torch.inference_mode():
-            out = self.net.track_search(self._template_state,
-                                        self._to_input(np.concatenate(crops)))
-            return [finite_or_miss(self.procedure.decode(batch_item(out, i), box, geometry,
-                                                         rgb.shape[:2]), box)
-                    for i, (box, geometry) in enumerate(zip(boxes, geometries, strict=True))]
+            for start in range(0, len(crops), step):
+                batch = self._to_input(np.concatenate(crops[start:start + step]))
+                out = self.net.track_search(self._template_state, batch)
+                found += [finite_or_miss(
+                    self.procedure.decode(batch_item(out, i), boxes[start + i],
+                                          geometries[start + i], rgb.shape[:2]),
+                    boxes[start + i])
+                          for i in range(min(step, len(crops) - start))]
+        return found
 
     def predict_at(self, image: np.ndarray, box_xywh: Sequence[float]) -> Tuple[Box, float]:
         """Return the box and confidence found with the search region cut around ``box_xywh``.
