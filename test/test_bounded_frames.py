@@ -155,3 +155,33 @@ def test_depth_buffer_keeps_a_byte_budget_too():
         depth.offer(stamp, raw(100, 100, 1000, stamp))  # 100 KB each
     found, _ = depth.match(9, 0)
     assert found is not None and depth.match(7, 0)[0] is None  # only the two newest fit
+
+
+def test_set_target_task_runs_off_the_executor_and_respects_reset():
+    """The task decodes and initialises; a reset (or newer request) before it runs wins."""
+    from litetrack_ros.node.targets import set_target_task
+
+    class FakeTracker:
+        initialized = None
+
+        def initialize(self, image, box):
+            self.initialized = (image.shape, tuple(box))
+
+    rejected = []
+    node = SimpleNamespace(_max_pixels=4096 * 4096, _tracker_lock=threading.Lock(),
+                           _tracker=FakeTracker(), _pending_id=1, _tracked_id=0,
+                           _last_result='old', _reject=rejected.append)
+    message = raw(48, 64, 64 * 3)
+    set_target_task(node, message, (5, 5, 20, 20), 1)()
+    assert node._tracker.initialized == ((48, 64, 3), (5, 5, 20, 20))
+    assert node._tracked_id == 1 and node._pending_id == 0 and node._last_result is None
+
+    node._tracker, node._pending_id = FakeTracker(), 0  # reset came before the task ran
+    set_target_task(node, message, (5, 5, 20, 20), 2)()
+    assert node._tracker.initialized is None and node._tracked_id == 1
+
+    node._pending_id = 3
+    broken = raw(48, 64, 64 * 3)
+    broken.data = bytes(10)  # fails to decode in the tracking thread: counted, target kept
+    set_target_task(node, broken, (5, 5, 20, 20), 3)()
+    assert node._tracker.initialized is None and rejected and 'set_target frame' in rejected[0]

@@ -105,5 +105,6 @@ def test_crafted_messages_never_stall_services_or_frames(tiny_weights):
         assert tracker.poll() is None, tracker.stdout.read(3000)
 
     answered = sum(key in arrays for key in valid_keys) / len(valid_keys)
+    print(f'valid frames answered {answered:.0%}, slowest service call {max(service_s):.3f} s')
     assert answered >= ANSWERED_SHARE, answered
     assert max(service_s) < SERVICE_S, service_s

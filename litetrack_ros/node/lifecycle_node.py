@@ -92,6 +92,7 @@ class LiteTrackNode(LifecycleNode):
         self._info: TrackerInfo | None = None
         self._track_id = 0  # the last id handed out by set_target
         self._tracked_id = 0  # the id of the target being tracked (set by its task)
+        self._pending_id = 0  # the set_target whose task has not run yet (0: none)
         self._last_result: TrackResult | None = None
         self._max_pixels = int(self._param('max_image_pixels'))
         self._frames = FrameBuffer(self._param('frame_buffer_size'))
@@ -545,7 +546,7 @@ class LiteTrackNode(LifecycleNode):
                 if self._tracker is None:
                     return 'node is not configured'
                 self._track_id += 1
-                response.track_id = self._track_id
+                response.track_id = self._pending_id = self._track_id
         except ValueError as error:
             return f'rejected: {error}'
         self._frames.post(set_target_task(self, message, xywh, response.track_id))
@@ -559,6 +560,7 @@ class LiteTrackNode(LifecycleNode):
         try:
             with self._tracker_lock:
                 self._frames.cancel_task()  # a set_target not yet run
+                self._pending_id = 0  # nor one running now
                 if self._tracker is not None:
                     self._tracker.reset()
                 self._last_result = None

@@ -29,14 +29,15 @@ def set_target_task(node: Any, message: Any, xywh: Sequence[float],
             node._reject(f'set_target frame: {error}')
             return
         with node._tracker_lock:
-            if node._tracker is None or node._track_id != track_id:
-                return  # cleaned up, or superseded by a newer request
+            if node._tracker is None or node._pending_id != track_id:
+                return  # cleaned up, reset, or superseded by a newer request
             try:
                 node._tracker.initialize(image, xywh)
             except ValueError as error:
                 node._reject(f'set_target: {error}')
                 return
             node._tracked_id = track_id
+            node._pending_id = 0
             node._last_result = None
 
     return initialize
