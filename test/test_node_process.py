@@ -54,7 +54,7 @@ def node_in_graph(node, namespace: str) -> bool:
 
 
 @pytest.mark.parametrize('value, words', [
-    ('0', ['lost_frames', 'Invalid parameter value (0)']),          # out of range
+    ('-1', ['lost_frames', 'Invalid parameter value (-1)']),        # out of range
     ('many', ['lost_frames', "expecting type 'INTEGER'"]),          # wrong type
 ])
 def test_a_bad_parameter_at_start_exits_2_with_one_line(namespace, value, words):
