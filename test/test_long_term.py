@@ -63,6 +63,16 @@ def test_absent_segment_inserts_another_sequence_and_resumes_later(dataset):
     assert len(plain) == 45 and not plain.absent.any()
 
 
+def test_mirrored_return_flips_frames_and_boxes(dataset):
+    alpha = absent_segment_sequences(discover_sequences(dataset), 8, mirror=True)[0]
+    x, y, w, h = box_at(23)
+    np.testing.assert_array_equal(alpha.groundtruth[23], (100 - x - w, y, w, h))
+    np.testing.assert_array_equal(alpha.groundtruth[14], box_at(14))  # before: as it was
+    frame = alpha.load_frame(23)
+    red = np.argwhere(frame[..., 2] > 200)
+    assert red[:, 1].min() == 100 - x - w and red[:, 1].max() == 100 - x - 1
+
+
 def test_lasot_flags_count_as_absent(tmp_path):
     write_sequence(tmp_path / 'cat' / 'cat-1', 20, (60, 80), 90, layout='lasot')
     (sequence,) = absent_segment_sequences(discover_sequences(tmp_path), 0)

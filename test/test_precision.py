@@ -178,7 +178,8 @@ def bf16_against_fp32(frames, first_box):
     bf16, info = build_tracker(WEIGHTS, device='cpu', precision='bf16')
     assert info.precision == 'bf16' and bf16.net.dtype == torch.bfloat16
     paired = PairedNetwork(fp32, bf16)
-    open_loop = Tracker(paired, size_update_rate=fp32.size_update_rate)
+    # One search per frame: no global re-detection while lost.
+    open_loop = Tracker(paired, size_update_rate=fp32.size_update_rate, redetect_tiles=0)
     open_loop.initialize(frames[0], first_box)
     region_px = []
     for frame in frames[1:]:

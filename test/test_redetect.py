@@ -230,3 +230,35 @@ def test_presence_settings_travel_with_converted_weights(tmp_path):
             tracker.redetect_tiles) == (0.35, 2, 0.45, 6)
     assert convert.main([str(tmp_path / 'in.safetensors'), str(tmp_path / 'bad.safetensors'),
                          '--tracking', 'redetect_tiles=2.5']) == 2
+
+
+def test_default_weights_report_absent_and_find_the_target_again_in_generated_scenes():
+    """images/scenes.py videos: 15 frames, 20 of another scene, then the scene 40 frames on."""
+    from pathlib import Path
+
+    from litetrack_ros.images import scenes
+    from litetrack_ros.tracking.runtime import build_tracker
+    weights = Path(__file__).resolve().parents[1] / 'weights' / 'litetrack_default_s.safetensors'
+    options = scenes.SceneOptions(min_target_size=0.12, max_target_size=0.2, max_distractors=0,
+                                  occlusion_probability=0.0, blur_probability=0.0,
+                                  min_period=60.0)
+    for seed, far in ((0, False), (1, True)):
+        scene = scenes.random_scene(seed, 80, (240, 320), material=False, options=options)
+        other = scenes.random_scene(100 + seed, 80, (240, 320), material=False, options=options)
+        shown = ([scene.render(i) for i in range(15)] + [other.render(i) for i in range(20)]
+                 + [scene.render(i) for i in range(55, 70)])
+        truth = [r.box_xywh if i < 15 or i >= 35 else None for i, r in enumerate(shown)]
+        last, back = truth[14], truth[35]
+        distance = math.hypot(back[0] - last[0], back[1] - last[1]) / math.sqrt(last[2] * last[3])
+        assert (distance > 3) == far  # seed 1's target comes back 5 sizes away
+        tracker, _ = build_tracker(weights, device='cpu', precision='fp32')
+        tracker.initialize(shown[0].image, truth[0])
+        results = [tracker.track(r.image) for r in shown[1:]]
+        # Absent from the second frame without the target (lost_frames 2 with the weights).
+        assert all(r.lost for r in results[15:34]), [r.state for r in results[14:34]]
+        assert results[15].state == 'searching'
+        # Found again within 3 frames of the return, then tracked.
+        found = next(i for i, r in enumerate(results[34:]) if not r.lost)
+        assert found <= 3
+        for result, box in zip(results[34 + found:], truth[35 + found:], strict=True):
+            assert iou_xywh(result.box_xywh, box) > 0.5

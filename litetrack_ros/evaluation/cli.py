@@ -134,6 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
                              'sequence gets N frames of another one (target absent) after its '
                              'first third and resumes N frames later; LaSOT/GOT-10k absence '
                              'flags count too (N=0: those alone); writes long_term.json')
+    parser.add_argument('--absent-mirror', action='store_true',
+                        help='with --absent-frames: the sequence resumes mirrored left to right, '
+                             'so the target comes back on the other side of the frame')
     parser.add_argument('--size-frames', type=int, default=DEFAULT_FRAMES_PER_SEQUENCE,
                         metavar='N', help='frames sampled per sequence for --size-response '
                                           '(default: %(default)s)')
@@ -227,7 +230,8 @@ def run(args: argparse.Namespace, shard: bool = True) -> None:
         if args.absent_frames < 0:
             raise UsageError('--absent-frames must be >= 0')
         report = evaluate_long_term(trackers, sequences, args.absent_frames, args.out,
-                                    {t.name: tracker_settings(t) for t in trackers})
+                                    {t.name: tracker_settings(t) for t in trackers},
+                                    mirror=args.absent_mirror)
         print(format_long_term(report))
         print(f'wrote {args.out / "long_term.json"}')
         return

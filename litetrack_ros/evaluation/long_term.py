@@ -6,7 +6,9 @@
 with an absent segment, as a robot sees it when its camera turns away: the first third
 of the sequence, then ``N`` frames of another sequence of the dataset (resized to this
 one's frame size; the target is absent), then the sequence again from ``N`` frames
-later (the scene went on meanwhile, so the target has moved). Frames the dataset itself
+later (the scene went on meanwhile, so the target has moved; with ``--absent-mirror``
+mirrored left to right, so that it comes back on the other side of the frame, far from
+where it was last seen). Frames the dataset itself
 flags as absent (LaSOT's ``full_occlusion.txt``/``out_of_view.txt``, GOT-10k's
 ``absence.label``) count as absent too; ``--absent-frames 0`` uses those alone.
 
@@ -50,10 +52,10 @@ MIN_FRAMES_AROUND = 10
 
 @dataclass(frozen=True)
 class AbsentSequence(Sequence):
-    """A sequence whose frames come from ``sources``: (sequence, frame index) per frame.
+    """A sequence whose frames come from ``sources``: (sequence, frame index, mirrored).
 
-    Frames of another size are resized to ``frame_hw``; ``absent`` flags the frames
-    without the target.
+    Frames of another size are resized to ``frame_hw``, mirrored ones flipped left to
+    right; ``absent`` flags the frames without the target.
     """
 
     sources: tuple = ()
@@ -65,11 +67,11 @@ class AbsentSequence(Sequence):
 
     def load_frame(self, index: int) -> np.ndarray:
         """Read frame ``index`` (BGR), resized to the host sequence's frame size."""
-        sequence, frame = self.sources[index]
+        sequence, frame, mirrored = self.sources[index]
         image = sequence.load_frame(frame)
         if image.shape[:2] != self.frame_hw:
             image = cv2.resize(image, self.frame_hw[::-1], interpolation=cv2.INTER_AREA)
-        return image
+        return np.ascontiguousarray(image[:, ::-1]) if mirrored else image
 
 
 def flagged_absent(sequence: Sequence) -> np.ndarray:
@@ -79,15 +81,18 @@ def flagged_absent(sequence: Sequence) -> np.ndarray:
     return np.zeros(len(sequence), dtype=bool)
 
 
-def with_absent_segment(sequence: Sequence, other: Sequence, absent_frames: int) -> AbsentSequence:
+def with_absent_segment(sequence: Sequence, other: Sequence, absent_frames: int,
+                        mirror: bool = False) -> AbsentSequence:
     """Insert ``absent_frames`` frames of ``other`` after the first third of ``sequence``.
 
     The sequence resumes ``absent_frames`` frames later than it left (fewer when it is
-    too short for that, keeping at least 10 frames after the return); a sequence too
-    short for any of it keeps its own frames only.
+    too short for that, keeping at least 10 frames after the return), mirrored left to
+    right with ``mirror`` (the target comes back on the other side of the frame); a
+    sequence too short for any of it keeps its own frames only.
     """
     count = len(sequence)
-    own = [(sequence, index) for index in range(count)]
+    first = sequence.load_frame(0)
+    own = [(sequence, index, False) for index in range(count)]
     absent = flagged_absent(sequence)
     truth = sequence.groundtruth
     leave = max(MIN_FRAMES_AROUND, count // 3)
@@ -96,27 +101,29 @@ def with_absent_segment(sequence: Sequence, other: Sequence, absent_frames: int)
     else:
         resume = min(leave + absent_frames, count - MIN_FRAMES_AROUND)
         start = len(other) // 3
-        inserted = [(other, (start + i) % len(other)) for i in range(absent_frames)]
-        sources = own[:leave] + inserted + own[resume:]
+        inserted = [(other, (start + i) % len(other), False) for i in range(absent_frames)]
+        after = truth[resume:].copy()
+        if mirror:
+            after[:, 0] = first.shape[1] - after[:, 0] - after[:, 2]
+        sources = own[:leave] + inserted + [(sequence, index, mirror)
+                                            for index in range(resume, count)]
         flags = np.concatenate((absent[:leave], np.ones(absent_frames, bool), absent[resume:]))
-        boxes = np.concatenate((truth[:leave], np.full((absent_frames, 4), np.nan),
-                                truth[resume:]))
-    first = sequence.load_frame(0)
+        boxes = np.concatenate((truth[:leave], np.full((absent_frames, 4), np.nan), after))
     return AbsentSequence(name=sequence.name, frame_paths=(), groundtruth=boxes,
                           layout=sequence.layout, path=sequence.path, sources=tuple(sources),
                           absent=flags, frame_hw=first.shape[:2])
 
 
-def absent_segment_sequences(sequences: list[Sequence],
-                             absent_frames: int) -> list[AbsentSequence]:
+def absent_segment_sequences(sequences: list[Sequence], absent_frames: int,
+                             mirror: bool = False) -> list[AbsentSequence]:
     """Return each sequence with an absent segment of the next one's frames (module doc)."""
     if absent_frames < 0:
         raise ValueError(f'absent frames must be >= 0, got {absent_frames}')
     if absent_frames and len(sequences) < 2:
         raise DatasetError('--absent-frames needs at least two sequences (the frames shown '
                            'while the target is away come from another one)')
-    return [with_absent_segment(sequence, sequences[(i + 1) % len(sequences)], absent_frames)
-            for i, sequence in enumerate(sequences)]
+    return [with_absent_segment(sequence, sequences[(i + 1) % len(sequences)], absent_frames,
+                                mirror) for i, sequence in enumerate(sequences)]
 
 
 @dataclass(frozen=True)
@@ -281,13 +288,15 @@ def format_long_term(report: dict[str, Any]) -> str:
 
 def evaluate_long_term(trackers: list[TrackerAdapter], sequences: list[Sequence],
                        absent_frames: int, out_dir: Path,
-                       settings: dict[str, Any] | None = None) -> dict[str, Any]:
+                       settings: dict[str, Any] | None = None,
+                       mirror: bool = False) -> dict[str, Any]:
     """Run every tracker on the absent-segment sequences; write ``long_term.json``."""
-    built = absent_segment_sequences(sequences, absent_frames)
+    built = absent_segment_sequences(sequences, absent_frames, mirror)
     if not any(sequence.absent.any() for sequence in built):
         raise DatasetError('no absent frame: the dataset flags none and --absent-frames is 0 '
                            '(or every sequence is too short for a segment)')
-    report: dict[str, Any] = {'absent_frames': absent_frames, 'tracked_iou': TRACKED_IOU,
+    report: dict[str, Any] = {'absent_frames': absent_frames, 'mirrored_return': mirror,
+                              'tracked_iou': TRACKED_IOU,
                               'recovery_budget': RECOVERY_BUDGET, 'trackers': {}}
     for tracker in trackers:
         pairs = [(sequence, run_long_term_sequence(tracker, sequence)) for sequence in built]
