@@ -189,5 +189,7 @@ def test_ctrl_c_of_video_source_is_quiet(tmp_path, delay_s):
         if source.poll() is None:
             source.send_signal(signal.SIGINT)
         output, _ = source.communicate(timeout=30)
-    assert source.returncode in (0, 130), output
+    # 130 from the entry point's handler; -SIGINT when the signal came before Python
+    # installed its handler or after rclpy restored the default one: quiet either way.
+    assert source.returncode in (0, 130, -signal.SIGINT), output
     assert 'Traceback' not in output and 'KeyboardInterrupt' not in output, output
