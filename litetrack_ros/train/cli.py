@@ -52,6 +52,7 @@ from litetrack_ros.train.distill import (
     open_teacher,
 )
 from litetrack_ros.train.distributed import (
+    barrier,
     DistributedSetupError,
     init_distributed,
     micro_batch_plan,
@@ -257,7 +258,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f'{PROG}: error: {error}', file=sys.stderr)
         return 2
     try:
-        return run(args, place)
+        status = run(args, place)
+        # Every rank leaves together: one tearing its group down while another still
+        # writes can abort it (gloo: 'terminate called without an active exception').
+        if status == 0:
+            barrier(place)
+        return status
     finally:
         shut_down(place)
 
