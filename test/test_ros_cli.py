@@ -136,7 +136,7 @@ def param(node: str, name: str) -> str:
 
 @pytest.fixture(scope='module', autouse=True)
 def stop_ros2_daemon() -> Iterator[None]:
-    """The ros2 CLI starts a daemon per domain: stop this run's at the end."""
+    """Stop this run's ros2 daemon at the end (the CLI starts one per domain)."""
     yield
     ros2('daemon', 'stop')
 
