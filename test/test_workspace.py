@@ -6,8 +6,8 @@ The workspace overlays the venv (the ROS prefix here), like ``~/ros2_ws`` overla
 ``/opt/ros/<distro>``. A checkpoint put into ``weights/`` must be installed
 (``.pth`` included), and ``colcon test`` (the CMake-registered pytest suite and the
 ament linters) must pass; to keep CI time modest the pytest part runs the launch
-tests only (``PYTEST_ADDOPTS``), which start the node for real where ``launch`` is
-installed and skip where it is not.
+tests only (``PYTEST_ADDOPTS``; test_ros_cli.py runs the CLI ones), which start the
+node for real where ``launch`` is installed and skip where it is not.
 """
 
 import os
@@ -60,7 +60,7 @@ def test_colcon_build_and_test_in_a_workspace(tmp_path):
     env['AMENT_PREFIX_PATH'] = f'{install}{os.pathsep}{VENV}'
     env['PYTHONPATH'] = next(str(p) for p in (install / 'lib').glob('python3*/site-packages'))
     env['PATH'] = f'{install / "bin"}{os.pathsep}{env["PATH"]}'
-    env['PYTEST_ADDOPTS'] = '-k "launch" -p no:cacheprovider'
+    env['PYTEST_ADDOPTS'] = '-k "launch_file or launch_support" -p no:cacheprovider'
     tested = colcon(workspace, 'test', '--merge-install', '--packages-select', 'litetrack_ros',
                     '--event-handlers', 'console_cohesion-', 'status-', env=env)
     results = colcon(workspace, 'test-result', '--test-result-base',
