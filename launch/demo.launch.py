@@ -29,7 +29,6 @@ from litetrack_ros.node.transport import large_frame_environment
 SHARE = Path(get_package_share_directory('litetrack_ros'))
 
 
-
 def start(context: LaunchContext) -> list:
     """Check the arguments, then make the source, the tracker (and RViz)."""
     def argument(name: str) -> str:

@@ -31,7 +31,6 @@ SHARE = Path(get_package_share_directory('litetrack_ros'))
 OVERRIDES = ('weights', 'variant', 'device')
 
 
-
 def start(context: LaunchContext) -> list:
     """Check the arguments, then make the tracker (and RViz)."""
     def argument(name: str) -> str:

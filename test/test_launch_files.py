@@ -174,6 +174,8 @@ def test_launch_file_starts_the_node(launch_file, tmp_path):
                 return f'/{namespace}/litetrack/set_target' in names
             assert spin_until(node, advertised, timeout_s=60)
     finally:
-        loop.run_until_complete(service.shutdown())
-        loop.run_until_complete(task)
+        # From outside the loop's thread shutdown() would wait for the loop (not running
+        # here): force_sync queues the event; the task then stops the node and ends.
+        service.shutdown(force_sync=True)
+        assert loop.run_until_complete(asyncio.wait_for(task, timeout=60)) == 0
         loop.close()

@@ -10,17 +10,14 @@ tools are installed.
 import ast
 from pathlib import Path
 
-import pytest
-
-pytest.importorskip('ament_index_python')
-
-from litetrack_ros.node.launch_support import (  # noqa: E402
+from litetrack_ros.node.launch_support import (
     check_params_file,
     LaunchArgumentError,
     node_parameters,
     parse_bool,
     plan_rviz,
 )
+import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIG = REPO_ROOT / 'config' / 'litetrack.yaml'

@@ -177,8 +177,8 @@ def test_ctrl_c_of_video_source_is_quiet(tmp_path, delay_s):
     import cv2
     import numpy as np
     for index in range(3):
-        cv2.imwrite(str(tmp_path / f'{index:03d}.png'), np.full((48, 64, 3), index * 40,
-                                                               np.uint8))
+        pixels = np.full((48, 64, 3), index * 40, np.uint8)
+        cv2.imwrite(str(tmp_path / f'{index:03d}.png'), pixels)
     command = [str(installed_executable('video_source')), str(tmp_path), '--loop',
                '--rate', '10', '--topic', f'/quiet_{uuid.uuid4().hex[:8]}/image']
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

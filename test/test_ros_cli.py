@@ -136,7 +136,7 @@ def param(node: str, name: str) -> str:
 
 @pytest.fixture(scope='module', autouse=True)
 def stop_ros2_daemon() -> Iterator[None]:
-    """The ros2 CLI starts a daemon per domain: stop this run's at the end."""
+    """Stop this run's ros2 daemon at the end (the CLI starts one per domain)."""
     yield
     ros2('daemon', 'stop')
 
@@ -237,7 +237,8 @@ def test_readme_commands_on_a_launched_node_and_ctrl_c(tmp_path, tiny_weights):
             selected = ros2(*README_SELECT_TARGET)
             assert selected.returncode == 0 and 'tracking id 2' in selected.stdout, \
                 selected.stdout
-            echoed = ros2('topic', 'echo', '--once', '/litetrack/detections')
+            echoed = ros2('topic', 'echo', '--once', '/litetrack/detections',
+                          'vision_msgs/msg/Detection2DArray')
             assert "id: '2'" in echoed.stdout, echoed.stdout
             reset = ros2('service', 'call', '/litetrack/reset', 'std_srvs/srv/Trigger')
             assert 'success=True' in reset.stdout

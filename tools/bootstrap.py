@@ -225,8 +225,8 @@ def install_ros_tools(distro: Distro, sources: Path) -> None:
     if not packages:
         sys.exit(f'[bootstrap] no Python packages in {sources}: write them with '
                  '../shared/ros-tools/extract.sh MIRROR OUT rolling|jazzy')
-    fingerprint = hash_paths([ROS_TOOLS_REQUIREMENTS, *[sources / i for i in
-                                                         ROS_TOOLS_INTERFACES]])
+    interfaces = [sources / name for name in ROS_TOOLS_INTERFACES]
+    fingerprint = hash_paths([ROS_TOOLS_REQUIREMENTS, *interfaces])
     fingerprint += ''.join(sorted(hash_paths([p / 'setup.py', p / 'package.xml'])
                                   for p in packages))
     fingerprint += hash_paths(sorted(p for p in sources.glob('*/__init__.py')))
@@ -238,8 +238,8 @@ def install_ros_tools(distro: Distro, sources: Path) -> None:
     run(pip + ['install', '--no-deps', '--no-build-isolation', *packages])
     # extract.sh takes rosidl_runtime_py's module folder alone (its setup.py is at the
     # top of its repository): copy such bare modules into site-packages.
-    purelib = subprocess.run([distro.python, '-c', "import sysconfig; print(sysconfig."
-                              "get_paths()['purelib'])"], check=True, capture_output=True,
+    code = 'import sysconfig; print(sysconfig.get_paths()["purelib"])'
+    purelib = subprocess.run([distro.python, '-c', code], check=True, capture_output=True,
                              text=True).stdout.strip()
     for module in sorted(p.parent for p in sources.glob('*/__init__.py')):
         shutil.copytree(module, Path(purelib) / module.name, dirs_exist_ok=True,

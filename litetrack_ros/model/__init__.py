@@ -2,23 +2,20 @@
 # SPDX-License-Identifier: Apache-2.0
 """LiteTrack network in plain PyTorch (no ROS, no OpenCV)."""
 
-from litetrack_ros.model.torch_floor import check_installed_torch
-
-check_installed_torch()  # a clear TorchTooOldError before anything calls the network
-
-from litetrack_ros.model.config import (  # noqa: E402 - after the torch check
+from litetrack_ros.model.config import (
     KNOWN_VARIANTS,
     ModelConfig,
     SMALL_VARIANTS,
     variant_name,
     VARIANTS,
 )
-from litetrack_ros.model.head import decode_boxes, hann_window, HeadOutput  # noqa: E402
-from litetrack_ros.model.litetrack import (  # noqa: E402
-    enable_flush_denormal,
-    LiteTrack,
-    TemplateState,
-)
+from litetrack_ros.model.head import decode_boxes, hann_window, HeadOutput
+from litetrack_ros.model.litetrack import enable_flush_denormal, LiteTrack, TemplateState
+from litetrack_ros.model.torch_floor import check_installed_torch
+
+# A clear TorchTooOldError before anything calls the network (the modules above
+# import with torch 1.13 too; the attention would fail at the first frame).
+check_installed_torch()
 
 __all__ = [
     'LiteTrack',
