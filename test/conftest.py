@@ -57,3 +57,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if 'ros' in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope='session')
+def tiny_weights(tmp_path_factory) -> Path:
+    """Return a tiny LiteTrack checkpoint (random weights) shared by the run's tests."""
+    from ros_support import write_tiny_checkpoint
+    return write_tiny_checkpoint(tmp_path_factory.mktemp('weights') / 'tiny.safetensors')

@@ -18,7 +18,6 @@ import time
 
 import cv2
 import pytest
-from ros_support import write_tiny_checkpoint
 from sequences import count_video_frames
 
 pytestmark = pytest.mark.ros
@@ -30,11 +29,6 @@ FRAMES = 25
 # could drop a frame of a local reliable topic.
 MAX_LOST_FRAMES = 2
 STAMP = re.compile(r'\d+\.\d{9}')
-
-
-@pytest.fixture(scope='module')
-def tiny_weights(tmp_path_factory) -> Path:
-    return write_tiny_checkpoint(tmp_path_factory.mktemp('weights') / 'tiny.safetensors')
 
 
 def run_demo(tmp_path: Path, *args: str, timeout_s: float = 85) -> subprocess.CompletedProcess:

@@ -60,14 +60,17 @@ def jpeg_payloads():
         yield bytes(data)
 
 
+def decode_or_refuse(message):
+    try:
+        check_message(message, 4096 * 4096)
+        decode_message(message, 4096 * 4096)
+    except ImageDecodeError:
+        pass
+
+
 if surface == 'messages':
     for data in jpeg_payloads():
-        message = SimpleNamespace(format='jpeg', data=data)
-        try:
-            check_message(message, 4096 * 4096)
-            decode_message(message, 4096 * 4096)
-        except ImageDecodeError:
-            pass
+        decode_or_refuse(SimpleNamespace(format='jpeg', data=data))
         cases += 1
     for _ in range(300):  # random raw fields
         height, width = rng.choice([0, 1, 2, 480, 2 ** 31]), rng.choice([0, 1, 640, 2 ** 31])
@@ -76,11 +79,7 @@ if surface == 'messages':
         message = SimpleNamespace(encoding=rng.choice(['rgb8', 'mono16', '32FC1', 'yuv']),
                                   height=height, width=width, step=step, is_bigendian=0,
                                   data=bytes(size))
-        try:
-            check_message(message, 4096 * 4096)
-            decode_message(message, 4096 * 4096)
-        except ImageDecodeError:
-            pass
+        decode_or_refuse(message)
         cases += 1
 elif surface == 'datasets':
     for index, data in enumerate(jpeg_payloads()):

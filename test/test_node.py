@@ -25,11 +25,6 @@ from sequences import load_sequence, SEQUENCES_DIR, synthetic_sequence
 pytestmark = pytest.mark.ros
 
 
-@pytest.fixture(scope='module')
-def tiny_weights(tmp_path_factory) -> Path:
-    return write_tiny_checkpoint(tmp_path_factory.mktemp('weights') / 'tiny.safetensors')
-
-
 @pytest.fixture
 def namespace() -> str:
     return f'/cam_{uuid.uuid4().hex[:8]}'

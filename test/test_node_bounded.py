@@ -14,7 +14,7 @@ import uuid
 import cv2
 import numpy as np
 import pytest
-from ros_support import background_process, ros_node, spin_until, write_tiny_checkpoint
+from ros_support import background_process, ros_node, spin_until
 from test_node import node_command, rgb_image, set_target, stamp_key
 
 pytestmark = pytest.mark.ros
@@ -22,11 +22,6 @@ pytestmark = pytest.mark.ros
 # The bars.
 SERVICE_S = 1.0
 ANSWERED_SHARE = 0.8
-
-
-@pytest.fixture(scope='module')
-def tiny_weights(tmp_path_factory):
-    return write_tiny_checkpoint(tmp_path_factory.mktemp('weights') / 'tiny.safetensors')
 
 
 def crafted_payloads() -> list[bytes]:

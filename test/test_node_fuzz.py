@@ -18,16 +18,10 @@ from ros_support import (
     process_rss_mb,
     ros_node,
     spin_until,
-    write_tiny_checkpoint,
 )
 from test_node import node_command, ours, rgb_image, set_target, stamp_key
 
 pytestmark = pytest.mark.ros
-
-
-@pytest.fixture(scope='module')
-def tiny_weights(tmp_path_factory):
-    return write_tiny_checkpoint(tmp_path_factory.mktemp('weights') / 'tiny.safetensors')
 
 
 def png_claiming(width: int, height: int) -> bytes:

@@ -23,15 +23,9 @@ from ros_support import (
     ros_args,
     ros_node,
     spin_until,
-    write_tiny_checkpoint,
 )
 
 pytestmark = pytest.mark.ros
-
-
-@pytest.fixture(scope='module')
-def tiny_weights(tmp_path_factory) -> Path:
-    return write_tiny_checkpoint(tmp_path_factory.mktemp('weights') / 'tiny.safetensors')
 
 
 @pytest.fixture

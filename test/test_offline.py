@@ -11,7 +11,6 @@ import cv2
 from litetrack_ros.cli import track as offline
 import numpy as np
 import pytest
-from ros_support import write_tiny_checkpoint
 from sequences import count_video_frames, synthetic_sequence
 
 NUM_FRAMES = 12
@@ -27,11 +26,6 @@ def frames_folder(tmp_path_factory) -> Path:
     for index in range(NUM_FRAMES):
         assert cv2.imwrite(str(folder / f'frame{index}.png'), sequence.frame(index)[:, :, ::-1])
     return folder
-
-
-@pytest.fixture(scope='module')
-def tiny_weights(tmp_path_factory) -> Path:
-    return write_tiny_checkpoint(tmp_path_factory.mktemp('weights') / 'tiny.safetensors')
 
 
 def read_boxes(path: Path) -> np.ndarray:

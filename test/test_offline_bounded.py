@@ -23,18 +23,12 @@ from litetrack_ros.images.frame_reader import FrameSourceError, read_image_file
 from litetrack_ros.tracking.runtime import build_tracker
 import numpy as np
 import pytest
-from ros_support import write_tiny_checkpoint
 from sequences import synthetic_sequence
 
 NUM_FRAMES = 10
 HEIGHT, WIDTH = 120, 160
 BOX = (40.0, 30.0, 32.0, 24.0)
 GLITCH = 5
-
-
-@pytest.fixture(scope='module')
-def tiny_weights(tmp_path_factory) -> Path:
-    return write_tiny_checkpoint(tmp_path_factory.mktemp('weights') / 'tiny.safetensors')
 
 
 def write_folder(folder: Path, glitch: bool) -> Path:

@@ -21,7 +21,6 @@ import sys
 import time
 
 import pytest
-from ros_support import write_tiny_checkpoint
 import yaml
 
 ROS2 = Path(sys.prefix) / 'bin' / 'ros2'
@@ -156,11 +155,6 @@ def camera(frames: Path) -> Iterator[subprocess.Popen]:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-
-
-@pytest.fixture(scope='module')
-def tiny_weights(tmp_path_factory) -> Path:
-    return write_tiny_checkpoint(tmp_path_factory.mktemp('weights') / 'tiny.safetensors')
 
 
 @pytest.mark.parametrize('launch_file, arguments, message', [
