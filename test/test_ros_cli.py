@@ -48,8 +48,14 @@ pytestmark = [pytest.mark.ros, pytest.mark.skipif(bool(tools_missing()), reason=
 
 
 def ros2(*args: str, timeout_s: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([str(ROS2), *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, timeout=timeout_s)
+    """Run the ros2 CLI; retry while its view of the graph lacks the node (jazzy's daemon lags)."""
+    deadline = time.monotonic() + 30
+    while True:
+        result = subprocess.run([str(ROS2), *args], stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, timeout=timeout_s)
+        if 'Node not found' not in result.stdout or time.monotonic() > deadline:
+            return result
+        time.sleep(1.0)
 
 
 def group_members(group: int) -> list[int]:
@@ -132,6 +138,16 @@ def param(node: str, name: str) -> str:
     result = ros2('param', 'get', node, name)
     assert result.returncode == 0, result.stdout
     return result.stdout.strip()
+
+
+def wait_for_nodes(names: set[str], timeout_s: float = 90) -> set[str]:
+    """Poll ``ros2 node list`` until it shows every name; return what it showed last."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        listed = set(ros2('node', 'list', '--no-daemon').stdout.split())
+        if names <= listed or time.monotonic() > deadline:
+            return listed
+        time.sleep(1.0)
 
 
 @pytest.fixture(scope='module', autouse=True)
@@ -253,9 +269,9 @@ def test_demo_without_rviz2_runs_and_ctrl_c_leaves_nothing(tmp_path):
     frames = write_frames(tmp_path / 'frames')
     with ros2_launch(tmp_path, 'demo.launch.py', f'source:={frames}', 'rate:=10') as launch:
         launch.wait_for('rviz2 is not installed')
-        launch.wait_for('subscribing reliable', timeout_s=120)  # the source's frames arrive
-        nodes = ros2('node', 'list').stdout.split()
-        assert {'/litetrack', '/video_source'} <= set(nodes), nodes
+        launch.wait_for('weights ', timeout_s=120)  # the node configured
+        nodes = wait_for_nodes({'/litetrack', '/video_source'})
+        assert {'/litetrack', '/video_source'} <= nodes, nodes
         assert launch.stop(signal.SIGINT, whole_group=True) == 0
     output = launch.output()
     assert 'Traceback' not in output and 'KeyboardInterrupt' not in output, output
