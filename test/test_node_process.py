@@ -3,8 +3,9 @@
 """The node as a process that launch files and supervisors start and stop.
 
 Exit statuses (1: autostart failed, 2: a bad ``-p`` at start), the ``shutdown``
-transition, exiting when orphaned (ros2/launch#666), lifecycle-state rules (no ``set_target`` while inactive,
-diagnostics still published), and quiet Ctrl-C of the installed executables.
+transition, exiting when orphaned (ros2/launch#666), lifecycle-state rules (no
+``set_target`` while inactive, diagnostics still published), and quiet Ctrl-C of
+the installed executables. Leaving ``ros2 node list`` promptly: test_ros_cli.py.
 """
 
 import os
