@@ -35,7 +35,8 @@ def colcon(workspace: Path, *args: str, env: dict) -> subprocess.CompletedProces
                           stderr=subprocess.STDOUT, text=True, timeout=1500)
 
 
-@pytest.mark.skipif(not COLCON.exists(), reason='colcon is not installed in this environment')
+@pytest.mark.skipif(not COLCON.exists() or not (VENV / 'bin' / 'ament_flake8').exists(),
+                    reason='colcon or the ament linters (ament_flake8) are not installed here')
 def test_colcon_build_and_test_in_a_workspace(tmp_path):
     workspace = tmp_path / 'ws'
     source = workspace / 'src' / 'litetrack_ros'
