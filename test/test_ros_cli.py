@@ -12,7 +12,7 @@ may be left (no orphans).
 
 from collections.abc import Iterator
 import contextlib
-import importlib.util
+import importlib
 import os
 from pathlib import Path
 import signal
@@ -36,8 +36,16 @@ README_SELECT_TARGET = ['run', 'litetrack_ros', 'select_target', '220', '140', '
                         '--service', '/litetrack/set_target']
 
 
+def importable(name: str) -> bool:
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        return False
+    return True
+
+
 def tools_missing() -> str:
-    missing = [name for name in TOOLS if importlib.util.find_spec(name) is None]
+    missing = [name for name in TOOLS if not importable(name)]
     if missing or not ROS2.exists():
         return (f'the real ROS 2 tools are not installed ({", ".join(missing) or "ros2"}): '
                 'make setup-ros-tools MIRROR=...')
