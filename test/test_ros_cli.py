@@ -12,7 +12,7 @@ may be left (no orphans).
 
 from collections.abc import Iterator
 import contextlib
-import importlib.util
+import importlib
 import os
 from pathlib import Path
 import signal
@@ -35,8 +35,16 @@ README_SELECT_TARGET = ['run', 'litetrack_ros', 'select_target', '220', '140', '
                         '--service', '/litetrack/set_target']
 
 
+def importable(name: str) -> bool:
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        return False
+    return True
+
+
 def tools_missing() -> str:
-    missing = [name for name in TOOLS if importlib.util.find_spec(name) is None]
+    missing = [name for name in TOOLS if not importable(name)]
     if missing or not ROS2.exists():
         return (f'the real ROS 2 tools are not installed ({", ".join(missing) or "ros2"}): '
                 'make setup-ros-tools MIRROR=...')
@@ -215,7 +223,8 @@ def test_params_file_namespace_and_sigterm(tmp_path, tiny_weights):
                           variant='auto', lost_frames=7)
     node = '/front/litetrack'
     with ros2_launch(tmp_path, 'litetrack.launch.py', 'namespace:=front',
-                     f'params_file:={params}', 'use_rviz:=true') as launch:
+                     'image:=/front/camera/image_raw', f'params_file:={params}',
+                     'use_rviz:=true') as launch:
         launch.wait_for('litetrack_node')
         launch.wait_for(f'weights {tiny_weights}')
         assert 'rviz2 is not installed: going on without RViz' in launch.output()
@@ -223,6 +232,11 @@ def test_params_file_namespace_and_sigterm(tmp_path, tiny_weights):
         assert param(node, 'lost_frames') == 'Integer value is: 7'
         assert param(node, 'device') == 'String value is: cpu'
         assert 'active [3]' in ros2('lifecycle', 'get', node).stdout
+        subscription = '/front/camera/image_raw: sensor_msgs/msg/Image'
+        deadline = time.monotonic() + 30  # a fresh CLI node discovers the graph first
+        while subscription not in (info := ros2('node', 'info', node).stdout):
+            assert time.monotonic() < deadline, info
+            time.sleep(1.0)
         # docker stop / systemd: SIGTERM to ros2 launch alone (ros2/launch#666)
         launch.stop(signal.SIGTERM, whole_group=False)
     assert 'Traceback' not in launch.output()
@@ -258,12 +272,13 @@ def test_readme_commands_on_a_launched_node_and_ctrl_c(tmp_path, tiny_weights):
 
 
 @pytest.mark.slow
-def test_demo_without_rviz2_runs_and_ctrl_c_leaves_nothing(tmp_path):
+def test_demo_without_rviz2_runs_and_ctrl_c_leaves_nothing(tmp_path, tiny_weights):
     """demo.launch.py with its default use_rviz:=true on a machine without rviz2."""
     frames = write_frames(tmp_path / 'frames')
-    with ros2_launch(tmp_path, 'demo.launch.py', f'source:={frames}', 'rate:=10') as launch:
+    with ros2_launch(tmp_path, 'demo.launch.py', f'source:={frames}', 'rate:=10',
+                     f'weights:={tiny_weights}') as launch:
         launch.wait_for('rviz2 is not installed')
-        launch.wait_for('weights ', timeout_s=120)  # the node configured
+        launch.wait_for(f'weights {tiny_weights}', timeout_s=120)  # configured
         nodes = wait_for_nodes({'/litetrack', '/video_source'})
         assert {'/litetrack', '/video_source'} <= nodes, nodes
         assert launch.stop(signal.SIGINT, whole_group=True) == 0
