@@ -23,8 +23,8 @@ from litetrack_ros.node.launch_support import (
     node_parameters,
     plan_rviz,
     rviz_installed,
+    rviz_node_options,
 )
-from litetrack_ros.node.transport import large_frame_environment
 
 SHARE = Path(get_package_share_directory('litetrack_ros'))
 
@@ -62,12 +62,7 @@ def start(context: LaunchContext) -> list:
     if rviz_plan.warning:
         actions.append(LogInfo(msg=rviz_plan.warning))
     if rviz_plan.start:
-        actions.append(Node(
-            package='rviz2',
-            executable='rviz2',
-            arguments=['-d', str(SHARE / 'config' / 'litetrack.rviz')],
-            additional_env=large_frame_environment(),
-        ))
+        actions.append(Node(**rviz_node_options()))
     return actions
 
 

@@ -3,7 +3,7 @@
 """What the launch files decide before anything starts (litetrack_ros.node.launch_support).
 
 Plain function tests: they need neither ``launch`` nor a running ROS graph.
-The launch files themselves run for real in test_ros_tools.py where the real
+The launch files themselves run for real in test_ros_cli.py where the real
 tools are installed.
 """
 
@@ -16,6 +16,7 @@ from litetrack_ros.node.launch_support import (
     node_parameters,
     parse_bool,
     plan_rviz,
+    rviz_node_options,
 )
 import pytest
 
@@ -105,3 +106,13 @@ def test_node_overrides_default_to_empty():
                 for call in launch_calls(launch_file, 'DeclareLaunchArgument')}
     for name in ('weights', 'variant', 'device'):
         assert defaults[name] == '', name
+
+
+@pytest.mark.ros
+def test_rviz_runs_in_the_namespace_with_the_installed_display_config():
+    options = rviz_node_options('/front')
+    assert (options['package'], options['executable'], options['namespace']) == \
+        ('rviz2', 'rviz2', '/front')
+    flag, config = options['arguments']
+    assert flag == '-d' and Path(config).name == 'litetrack.rviz' and Path(config).is_file()
+    assert rviz_node_options()['namespace'] == ''

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ament_index_python.packages import get_package_share_directory, PackageNotFoundError
+from litetrack_ros.node.transport import large_frame_environment
 import yaml
 
 # How IfCondition reads a boolean launch argument.
@@ -70,6 +71,14 @@ def node_parameters(params_file: Path, overrides: dict[str, str],
     """
     given = {name: wrap(value) for name, value in overrides.items() if value.strip()}
     return [str(params_file), given] if given else [str(params_file)]
+
+
+def rviz_node_options(namespace: str = '') -> dict[str, Any]:
+    """Return launch_ros ``Node`` keyword arguments for RViz with the package's display config."""
+    share = Path(get_package_share_directory('litetrack_ros'))
+    return {'package': 'rviz2', 'executable': 'rviz2', 'namespace': namespace,
+            'arguments': ['-d', str(share / 'config' / 'litetrack.rviz')],
+            'additional_env': large_frame_environment()}
 
 
 def rviz_installed() -> bool:
