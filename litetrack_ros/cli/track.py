@@ -158,7 +158,7 @@ class TrackingOutputs:
     def add(self, rgb: np.ndarray, box: tuple[float, ...], confidence: float | None,
             state: str) -> bool:
         """Record one frame; returns False when the user closed the window (q / ESC)."""
-        self.skip(box)
+        self.record_box(box)
         if self._video_path is None and not self._show:
             return True
         elapsed = time.monotonic() - self._started
@@ -177,8 +177,8 @@ class TrackingOutputs:
                 return False
         return True
 
-    def skip(self, box: tuple[float, ...]) -> None:
-        """Record a frame's line of the boxes file only (a skipped frame: no video frame)."""
+    def record_box(self, box: tuple[float, ...]) -> None:
+        """Write a frame's line of the boxes file (all a skipped frame gets: no video frame)."""
         self._boxes.write(format_box(box) + '\n')
         self.frames += 1
 
@@ -271,7 +271,7 @@ def run(args: argparse.Namespace) -> int:
             except FrameSkipped as skipped:  # the previous box, as the node and eval do
                 print(f'{PROG}: warning: frame {outputs.frames} skipped: {skipped}',
                       file=sys.stderr, flush=True)
-                outputs.skip(tracker.box_xywh)
+                outputs.record_box(tracker.box_xywh)
                 continue
             keep_going = outputs.add(rgb, result.box_xywh, result.confidence,
                                      'lost' if result.lost else 'tracking')

@@ -22,9 +22,7 @@ import stat
 
 import cv2
 from litetrack_ros.images.image_codec import (
-    _check_size,
-    check_jpeg_work,
-    compressed_image_size,
+    check_compressed_work,
     ImageDecodeError,
     MAX_PIXELS,
 )
@@ -155,10 +153,7 @@ def read_image_file(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> np
     except OSError as error:
         raise FrameSourceError(f'cannot read image {path} ({error.strerror})') from None
     try:
-        codec, width, height = compressed_image_size(data)
-        _check_size(height, width, max_pixels)
-        if codec == 'JPEG':
-            check_jpeg_work(data)
+        check_compressed_work(data, max_pixels)
     except ImageDecodeError as error:
         if data[:2].tobytes() in (b'\xff\xd8', b'\x89P'):  # a PNG or JPEG that fails them
             raise FrameSourceError(f'cannot read image {path}: {error}') from None

@@ -139,10 +139,7 @@ def decode_compressed(format: str, data: ImageData, *,  # noqa: A002 - the messa
     buffer = _as_byte_array(data)
     if buffer.size == 0:
         raise ImageDecodeError(f'compressed image ({format!r}) has no data')
-    codec, width, height = compressed_image_size(buffer)
-    _check_size(height, width, max_pixels)
-    if codec == 'JPEG':
-        check_jpeg_work(buffer)
+    codec, width, height = check_compressed_work(buffer, max_pixels)
     try:
         image = cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED)
     except cv2.error as error:
@@ -242,6 +239,21 @@ def _jpeg_frame(raw: np.ndarray) -> tuple[int, int, int]:
         raise ImageDecodeError(f'JPEG with more than {MAX_JPEG_HEADER_SEGMENTS} segments '
                                'before its frame header (crafted?)')
     raise ImageDecodeError('JPEG without a frame header (truncated or corrupt)')
+
+
+def check_compressed_work(raw: np.ndarray, max_pixels: int = MAX_PIXELS
+                          ) -> tuple[str, int, int]:
+    """Check a PNG/JPEG before decoding it: header size within ``max_pixels``, JPEG scans.
+
+    Returns ``(codec, width, height)`` from the header; raises ``ImageDecodeError``.
+    The scan count passes over the payload once (vectorised), so it runs where
+    decoding runs (the tracking thread, the offline readers), not in a callback.
+    """
+    codec, width, height = compressed_image_size(raw)
+    _check_size(height, width, max_pixels)
+    if codec == 'JPEG':
+        check_jpeg_work(raw)
+    return codec, width, height
 
 
 def check_jpeg_work(raw: np.ndarray) -> None:

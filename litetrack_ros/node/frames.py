@@ -106,7 +106,7 @@ class FrameBuffer:
         return None, message
 
     def wake(self) -> None:
-        """Wake a waiting ``take_newest`` (to see its stop event)."""
+        """Wake a waiting ``take_next`` (to see its stop event)."""
         with self._ready:
             self._ready.notify_all()
 

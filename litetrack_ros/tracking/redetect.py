@@ -15,13 +15,12 @@ in one batched network call; a sweep of a large frame takes several frames.
 from __future__ import annotations
 
 import math
-from typing import Any, List, Sequence, Tuple
+from typing import Any, List, Tuple
 
 from litetrack_ros.tracking.geometry import Box
 
 # Tile centres are this share of a search region apart (half a region of overlap).
 TILE_STRIDE = 0.5
-STATES = ('tracking', 'searching', 'lost')
 
 
 def _centres(length: float, side: float) -> List[float]:
@@ -56,8 +55,3 @@ def count_tiles(image_hw: Tuple[int, int], side: float) -> int:
     """Return the number of tiles of one sweep over a frame (the cost of a full search)."""
     height, width = image_hw
     return len(_centres(height, side)) * len(_centres(width, side))
-
-
-def best_candidate(candidates: Sequence[Tuple[Box, float]]) -> Tuple[Box, float] | None:
-    """Return the candidate with the highest score (None for no candidate)."""
-    return max(candidates, key=lambda item: item[1], default=None)

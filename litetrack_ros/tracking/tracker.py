@@ -55,7 +55,7 @@ from litetrack_ros.tracking.procedures import (  # noqa: F401 (damp_size_change:
     finite_or_miss,
     procedure_for,
 )
-from litetrack_ros.tracking.redetect import batch_item, best_candidate, search_tiles
+from litetrack_ros.tracking.redetect import batch_item, search_tiles
 import numpy as np
 import torch
 
@@ -196,14 +196,12 @@ class Tracker:
         config = getattr(net, 'config', None)
         # What the weights say (None: nothing stored), for set_presence_setting(name, None).
         self._stored_presence = {name: getattr(config, name, None) for name in PRESENCE_DEFAULTS}
-        self.lost_threshold = DEFAULT_LOST_THRESHOLD
-        self.redetect_threshold: Optional[float] = None  # None: the lost threshold
-        self.redetect_tiles = 0
-        self.lost_frames = 5
-        self.set_presence_setting('lost_threshold', lost_threshold)
-        self.set_presence_setting('lost_frames', lost_frames)
-        self.set_presence_setting('redetect_threshold', redetect_threshold)
-        self.set_presence_setting('redetect_tiles', redetect_tiles)
+        # Sets lost_threshold, lost_frames, redetect_threshold (None: the lost
+        # threshold) and redetect_tiles: the argument, else the weights', else the default.
+        given = {'lost_threshold': lost_threshold, 'lost_frames': lost_frames,
+                 'redetect_threshold': redetect_threshold, 'redetect_tiles': redetect_tiles}
+        for name, value in given.items():
+            self.set_presence_setting(name, value)
         self.nonfinite_outputs = 0  # frames whose output was NaN/inf: counted as misses
         self.search_size = _crop_size(net, 'search_size', search_size, DEFAULT_SEARCH_SIZE)
         self.template_size = _crop_size(
@@ -452,10 +450,10 @@ class Tracker:
 
     def _verify(self, rgb: np.ndarray, found: list) -> Optional[Tuple[Box, Box, float]]:
         """Confirm the best candidate with a search cut around it (the template decides)."""
-        best = best_candidate([(item, item[2]) for item in found])
-        if best is None or best[1] < self.resume_threshold:
+        best = max(found, key=lambda item: item[2], default=None)  # (state, box, confidence)
+        if best is None or best[2] < self.resume_threshold:
             return None
-        confirmed = self._locate(rgb, best[0][0])
+        confirmed = self._locate(rgb, best[0])
         return confirmed if confirmed[2] >= self.resume_threshold else None
 
     def _locate_batch(self, rgb: np.ndarray, boxes: Sequence[Box]) -> list:
