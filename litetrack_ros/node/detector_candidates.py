@@ -22,6 +22,10 @@ from vision_msgs.msg import Detection2DArray
 
 # Arrays kept, to match a frame with the detections of its own stamp.
 KEPT_ARRAYS = 30
+# Boxes read from one array, and hypotheses from one box (a detector lists tens): the
+# callback's work and the memory kept stay bounded whatever an array holds.
+MAX_DETECTIONS = 256
+MAX_HYPOTHESES = 16
 
 
 class Candidate(NamedTuple):
@@ -38,16 +42,19 @@ def parse_classes(text: str) -> frozenset[str]:
 
 
 def candidates_from(message: Detection2DArray, classes: frozenset[str]) -> list[Candidate]:
-    """Boxes of the wanted classes in a detection array (a box without results: class '')."""
+    """Boxes of the wanted classes in a detection array (a box without results: class '').
+
+    Only the first ``MAX_DETECTIONS`` boxes and ``MAX_HYPOTHESES`` results of each are read.
+    """
     found = []
-    for detection in message.detections:
+    for detection in message.detections[:MAX_DETECTIONS]:
         w, h = float(detection.bbox.size_x), float(detection.bbox.size_y)
         x = float(detection.bbox.center.position.x) - w / 2
         y = float(detection.bbox.center.position.y) - h / 2
         if not all(math.isfinite(v) for v in (x, y, w, h)) or w <= 0 or h <= 0:
             continue
         hypotheses = [(float(r.hypothesis.score), str(r.hypothesis.class_id))
-                      for r in detection.results] or [(0.0, '')]
+                      for r in detection.results[:MAX_HYPOTHESES]] or [(0.0, '')]
         wanted = [item for item in hypotheses if not classes or item[1] in classes]
         if wanted:
             score, class_id = max(wanted)
